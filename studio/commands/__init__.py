@@ -1,0 +1,1 @@
+"""Headless subcommands of ``studio``. None of them imports Textual."""

@@ -1,0 +1,112 @@
+"""What every headless command needs: settings, a gateway (real or demo) and a client."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from studio.api.errors import (
+    AnyFastError,
+    AuthenticationError,
+    MediaInputError,
+    describe,
+    redact,
+)
+from studio.api.http import Timeouts
+from studio.cli import EXIT_AUTH, EXIT_FAILED, EXIT_USAGE
+from studio.config import ConfigError, Settings, load_settings
+from studio.paths import ensure_dir, state_dir
+
+DEMO_TOKEN_RATE = 150.0
+"""Demo replies stream visibly but finish in a couple of seconds."""
+
+
+class CommandError(Exception):
+    """A failure already worded for a person, with the exit code to use."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    base_url: str
+    api_key: str
+    demo: bool
+
+
+def settings_or_fail() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
+
+
+@contextmanager
+def open_gateway(settings: Settings, *, demo: bool) -> Iterator[Gateway]:
+    """The configured gateway, or the built-in emulator running in-process for ``--demo``."""
+    if not demo:
+        if not settings.api_key:
+            raise CommandError(
+                "no API key: set ANYFAST_API_KEY, run `studio config set api_key sk-...`, "
+                "or add --demo to try the built-in emulator",
+                EXIT_AUTH,
+            )
+        yield Gateway(settings.base_url, settings.api_key, demo=False)
+        return
+    from studio.emulator import EmulatorConfig, EmulatorServer
+
+    with EmulatorServer(EmulatorConfig(api_key=None, token_rate=DEMO_TOKEN_RATE)) as emu:
+        yield Gateway(emu.base_url, emu.api_key, demo=True)
+
+
+def timeouts_for(settings: Settings) -> Timeouts:
+    return Timeouts(
+        stream_idle=settings.stream_idle_timeout,
+        stream_stall=settings.stream_stall_timeout,
+        request=settings.request_timeout,
+    )
+
+
+def exit_code_for(exc: AnyFastError) -> int:
+    if isinstance(exc, AuthenticationError):
+        return EXIT_AUTH
+    if isinstance(exc, MediaInputError):
+        return EXIT_USAGE
+    return EXIT_FAILED
+
+
+def handle_error(exc: Exception) -> int:
+    """Word any failure as one line on stderr and pick the exit code; never a traceback.
+
+    An unexpected exception (a bug) is logged with its traceback to ``crash.log`` in the state
+    directory, and the line says where.
+    """
+    if isinstance(exc, CommandError):
+        print(f"studio: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, AnyFastError):
+        print(f"studio: {describe(exc)}", file=sys.stderr)
+        return exit_code_for(exc)
+    if isinstance(exc, ConfigError):
+        print(f"studio: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    where = _log_crash(exc)
+    print(f"studio: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _log_crash(exc: Exception) -> str:
+    try:
+        log = ensure_dir(state_dir()) / "crash.log"
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now(UTC).isoformat()}\n")
+            fh.write(redact("".join(traceback.format_exception(exc))))
+    except OSError:
+        return ""
+    return f" (details in {log})"

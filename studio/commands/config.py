@@ -1,0 +1,56 @@
+"""``studio config``: show, locate and change settings."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from studio.cli import EXIT_OK
+from studio.config import (
+    describe_settings,
+    load_settings,
+    masked_key,
+    set_value,
+    unset_value,
+)
+from studio.paths import config_file
+
+
+def run_config(args: argparse.Namespace) -> int:
+    action = args.config_command
+    if action == "path":
+        print(config_file())
+        return EXIT_OK
+    if action == "set":
+        raw = _read_secret() if args.value == "-" else args.value
+        value = set_value(args.key, raw)
+        text = masked_key(value) if args.key == "api_key" else repr(value)
+        print(f"{args.key} = {text}  (saved to {config_file()}, mode 0600)")
+        return EXIT_OK
+    if action == "unset":
+        removed = unset_value(args.key)
+        print(f"{args.key} {'removed' if removed else 'was not set'}; the default applies")
+        return EXIT_OK
+    settings = load_settings()
+    shown = settings.as_display_dict()
+    width = max(len(name) for name in shown)
+    print(f"# {settings.config_path}")
+    for name, _default, help_text in describe_settings():
+        value = shown[name]
+        text = value if name == "api_key" else repr(value)
+        print(f"{name:<{width}} = {text}")
+        if action is None:
+            continue
+        print(f"{'':<{width}}   {help_text}")
+    for warning in settings.warnings:
+        print(f"studio: warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _read_secret() -> str:
+    """`studio config set api_key -` reads the key without echo (or from piped stdin), so it
+    stays out of the shell history."""
+    if sys.stdin.isatty():
+        return getpass.getpass("value (not echoed): ").strip()
+    return sys.stdin.readline().strip()

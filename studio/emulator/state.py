@@ -1,0 +1,80 @@
+"""The emulator's shared state and the per-request context handed to endpoint code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from studio.emulator.catalog import Catalog
+from studio.emulator.config import (
+    Directives,
+    EmulatorConfig,
+    Fault,
+    RequestKind,
+    Slot,
+    parse_fault,
+    parse_standing_fault,
+)
+from studio.emulator.responses import Family, Lifecycle
+from studio.emulator.store import FaultBoard, FileStore, RequestLog, RequestRecord, TaskStore
+
+
+class EmulatorState:
+    """Everything one emulator instance remembers: config, faults, log, files, tasks.
+
+    ``api_key`` is the accepted key; ``None`` accepts any non-empty key.
+    """
+
+    def __init__(self, config: EmulatorConfig, api_key: str | None = None) -> None:
+        self.config = config
+        self.api_key = api_key if api_key is not None else config.api_key
+        self.catalog = Catalog.load()
+        self.faults = FaultBoard([parse_standing_fault(f) for f in config.faults])
+        self.log = RequestLog()
+        self.files = FileStore()
+        self.tasks = TaskStore()
+        self.lifecycle = Lifecycle()
+
+    def inject(self, spec: str, count: int | None = 1, path: str = "/") -> None:
+        """Queue an emulator-wide fault for the next ``count`` requests (``None``: until
+        cleared) whose path starts with ``path``. Raises ``ValueError`` for a bad spec."""
+        self.faults.inject(parse_fault(spec), count, path)
+
+    def clear_faults(self) -> int:
+        """Remove every emulator-wide fault, including those from the config."""
+        return self.faults.clear()
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A snapshot of the request log."""
+        return self.log.snapshot()
+
+
+@dataclass(slots=True)
+class Call:
+    """One request as endpoint code sees it: parsed body, directives and chosen faults."""
+
+    request: Request
+    state: EmulatorState
+    body: Any
+    directives: Directives
+    faults: dict[Slot, Fault]
+    kind: RequestKind
+    family: Family
+    request_id: str
+
+    @property
+    def config(self) -> EmulatorConfig:
+        """The emulator's configuration."""
+        return self.state.config
+
+    def fault(self, slot: Slot) -> Fault | None:
+        """The fault chosen for ``slot``, if any."""
+        return self.faults.get(slot)
+
+    def file_url(self, name: str, query: str) -> str:
+        """An absolute link to ``/files/<name>`` on the host the client used."""
+        base = str(self.request.base_url).rstrip("/")
+        return f"{base}/files/{name}?{query}"

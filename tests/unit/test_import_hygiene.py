@@ -1,0 +1,48 @@
+"""Layering: the service layers never import Textual, and headless commands start lean."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+TEXTUAL_FREE = [
+    "studio.api",
+    "studio.api.client",
+    "studio.config",
+    "studio.paths",
+    "studio.emulator",
+    "studio.cli",
+    "studio.commands.ask",
+    "studio.commands.config",
+    "studio.commands.models",
+    "studio.commands.emulator",
+]
+
+
+def modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize("module", TEXTUAL_FREE)
+def test_module_does_not_import_textual(module: str) -> None:
+    loaded = modules_after(f"import {module}")
+    assert "textual" not in loaded, f"{module} pulled in Textual"
+
+
+def test_help_imports_neither_textual_nor_the_server_stack() -> None:
+    code = "import sys\nfrom studio.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+    loaded = modules_after(code)
+    assert not {"textual", "starlette", "uvicorn", "httpx"} & loaded
+
+
+def test_ask_without_demo_does_not_load_the_emulator() -> None:
+    loaded = modules_after("import studio.commands.ask")
+    assert not {"starlette", "uvicorn"} & loaded
