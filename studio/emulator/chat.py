@@ -213,7 +213,14 @@ def plan_chat(call: Call) -> ChatPlan:
         created=int(time.time()),
         model=model.id,
         reasoning=reasoning_tokens(prompt, think),
-        content=reply_tokens(prompt, wanted),
+        # An explicit length is exact; the default one ends at a section boundary.
+        content=reply_tokens(
+            prompt,
+            wanted,
+            whole_sections=(
+                directives.tokens is None and finish == "stop" and not config.exact_reply_length
+            ),
+        ),
         finish_reason=finish,
         prompt_tokens=round(words * 1.3) + IMAGE_PROMPT_TOKENS * len(images),
         stream=stream,

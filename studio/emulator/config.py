@@ -296,7 +296,8 @@ class EmulatorConfig:
     ``api_key``: the key accepted (``None``: :class:`EmulatorServer` makes one up, and
     :func:`serve_forever` accepts any non-empty key). ``speed`` divides every emulated delay.
     ``token_rate``: chat tokens per second (0 = as fast as possible). ``reply_tokens``: default
-    reply length. ``not_found_status``: 400 (gateway) or 404 (AnyFast OpenAPI) for unknown task
+    reply length; the reply ends with the section that reaches it (never mid-table) unless
+    ``exact_reply_length`` is set (a ``tokens=N`` directive is always exact). ``not_found_status``: 400 (gateway) or 404 (AnyFast OpenAPI) for unknown task
     ids. ``status_dialect``: ``gateway`` or ``anyfast`` Kling status names. ``faults``: standing
     faults, each ``SPEC[*COUNT][@PATH]``. ``ping_interval``: seconds between SSE keep-alives.
     ``video_seconds``: emulated length of a video task from creation to its end.
@@ -306,6 +307,7 @@ class EmulatorConfig:
     speed: float = 1.0
     token_rate: float = 60.0
     reply_tokens: int = 180
+    exact_reply_length: bool = False
     not_found_status: int = 400
     status_dialect: Dialect = "gateway"
     faults: tuple[str, ...] = field(default=())

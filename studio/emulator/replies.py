@@ -72,9 +72,13 @@ def short_quote(text: str, words: int = 12, chars: int = 80) -> str:
     return cut + ("…" if cut != line else "")
 
 
-def reply_tokens(prompt: Prompt, count: int) -> list[str]:
-    """Exactly ``count`` tokens of the reply (the last one without trailing whitespace)."""
-    return _take(_reply_sections(prompt), count)
+def reply_tokens(prompt: Prompt, count: int, *, whole_sections: bool = False) -> list[str]:
+    """Exactly ``count`` tokens of the reply (the last one without trailing whitespace).
+
+    With ``whole_sections`` the reply instead ends with the section that reaches ``count``
+    tokens, so a default-length reply never stops in the middle of a table or code block.
+    """
+    return _take(_reply_sections(prompt), count, whole_sections=whole_sections)
 
 
 def reasoning_tokens(prompt: Prompt, count: int) -> list[str]:
@@ -82,7 +86,7 @@ def reasoning_tokens(prompt: Prompt, count: int) -> list[str]:
     return _take(_reasoning_paragraphs(prompt), count)
 
 
-def _take(sections: Iterator[str], count: int) -> list[str]:
+def _take(sections: Iterator[str], count: int, *, whole_sections: bool = False) -> list[str]:
     tokens: list[str] = []
     if count <= 0:
         return tokens
@@ -90,7 +94,8 @@ def _take(sections: Iterator[str], count: int) -> list[str]:
         tokens.extend(tokenize(section + "\n\n"))
         if len(tokens) >= count:
             break
-    tokens = tokens[:count]
+    if not whole_sections:
+        tokens = tokens[:count]
     tokens[-1] = tokens[-1].rstrip()
     return tokens
 
@@ -202,7 +207,7 @@ def _opening(prompt: Prompt) -> str:
         plural = "image" if len(notes) == 1 else "images"
         parts.append(f"You attached {len(notes)} {plural} ({listed}).")
     if prompt.question.strip():
-        parts.append(f"You asked: “{short_quote(prompt.question)}”")
+        parts.append(f"You asked: “{short_quote(prompt.question)}”.")
     else:
         parts.append("You did not ask a question, so here is a general overview.")
     parts.append(

@@ -21,7 +21,9 @@ KEY = "sk-test"
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[EmulatorServer]:
-    config = EmulatorConfig(api_key=KEY, token_rate=0, reply_tokens=40, ping_interval=0.1)
+    config = EmulatorConfig(
+        api_key=KEY, token_rate=0, reply_tokens=40, exact_reply_length=True, ping_interval=0.1
+    )
     with EmulatorServer(config) as server:
         yield server
 

@@ -295,7 +295,7 @@ def test_stop_ends_a_stalled_stream_promptly() -> None:
 
 
 async def test_create_app_runs_under_any_asgi_server() -> None:
-    app = create_app(EmulatorConfig(token_rate=0, reply_tokens=3))
+    app = create_app(EmulatorConfig(token_rate=0, reply_tokens=3, exact_reply_length=True))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://emu") as c:
         r = await c.post("/v1/chat/completions", json=CHAT, headers={"Authorization": "Bearer any"})
