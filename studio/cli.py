@@ -24,6 +24,8 @@ EXIT_INTERRUPTED = 130
 
 EPILOG = """\
 examples:
+  studio --demo                                        the studio (TUI) with the built-in emulator
+  studio                                               the studio against your configured gateway
   studio ask --demo "Explain SSE in two sentences"   no key, no network: the built-in emulator
   git diff | studio ask -m gpt-4o "Review this diff"  stdin is appended to the prompt
   studio ask -a photo.png "What is in this image?"    attach images (repeat -a)
@@ -38,11 +40,17 @@ exit codes: 0 ok, 1 request failed, 2 bad usage/config/input, 3 key missing or r
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="studio",
-        description="AnyFast Studio: chat, images and videos through the AnyFast gateway.",
+        description="AnyFast Studio: chat, images and videos through the AnyFast gateway. "
+        "Without a command, opens the studio (a terminal UI).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"studio {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the studio against the built-in emulator (no key, no network)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ask = sub.add_parser(
@@ -141,9 +149,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``studio`` script and ``python -m studio``."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_OK
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -156,6 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command is None:
+        from studio.commands.common import settings_or_fail
+        from studio.tui.app import run_app  # Textual is imported here and only here
+
+        return run_app(settings_or_fail(), demo=args.demo)
     if args.command == "ask":
         from studio.commands.ask import run_ask
 

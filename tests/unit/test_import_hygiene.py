@@ -18,6 +18,11 @@ TEXTUAL_FREE = [
     "studio.commands.config",
     "studio.commands.models",
     "studio.commands.emulator",
+    "studio.store",
+    "studio.clipboard",
+    "studio.models",
+    "studio.tui.gateway",
+    "studio.tui.conversation",
 ]
 
 
@@ -41,6 +46,12 @@ def test_help_imports_neither_textual_nor_the_server_stack() -> None:
     code = "import sys\nfrom studio.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
     loaded = modules_after(code)
     assert not {"textual", "starlette", "uvicorn", "httpx"} & loaded
+
+
+def test_the_tui_imports_textual_only_when_it_starts() -> None:
+    loaded = modules_after("import studio.cli, studio.commands.common")
+    assert "textual" not in loaded
+    assert "textual" in modules_after("import studio.tui.app")
 
 
 def test_ask_without_demo_does_not_load_the_emulator() -> None:

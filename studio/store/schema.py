@@ -1,0 +1,236 @@
+"""Opening the SQLite file safely and bringing its schema up to date.
+
+The schema lives in package resources (``studio/store/migrations/NNNN_name.sql``). The database
+records the last script applied in ``PRAGMA user_version``; at open, every newer script runs in
+its own ``BEGIN IMMEDIATE`` transaction, so two processes starting together cannot apply one
+twice, and a failed script leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from studio import paths
+from studio.store.models import StoreError
+
+FILE_MODE = 0o600
+BUSY_TIMEOUT_MS = 5000
+MEMORY = ":memory:"
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema script: it brings the database to ``version``."""
+
+    version: int
+    name: str
+    sql: str
+
+
+@cache
+def migrations() -> tuple[Migration, ...]:
+    """Every migration script shipped with the package, in version order (1, 2, 3, ...)."""
+    folder = resources.files("studio.store").joinpath("migrations")
+    found: list[Migration] = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match is None:
+            continue
+        found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise StoreError(f"the packaged migrations are not numbered 1..n: {versions}")
+    return tuple(found)
+
+
+def latest_version() -> int:
+    """The schema version this code writes: the number of the last migration."""
+    return len(migrations())
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQL script into complete statements (trigger bodies stay whole).
+
+    ``executescript`` would commit any open transaction first, so the runner executes the
+    statements one by one inside its own transaction instead.
+    """
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statement = _strip_comments(pending)
+            if statement:
+                statements.append(statement)
+            pending = ""
+    if _strip_comments(pending):
+        raise StoreError(f"incomplete SQL statement at the end of a migration: {pending!r}")
+    return statements
+
+
+def _strip_comments(sql: str) -> str:
+    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+    return "\n".join(lines).strip()
+
+
+def describe(path: Path | None) -> str:
+    """How errors name the database: its path, or "the in-memory database"."""
+    return "the in-memory database" if path is None else f"database {str(path)!r}"
+
+
+@contextmanager
+def translate_errors(label: str) -> Iterator[None]:
+    """Turn any ``sqlite3`` error raised inside into a ``StoreError`` that names the database."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+            message = f"{label} is damaged or not a SQLite database ({exc})"
+        elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            message = f"{label} stayed locked by another process for too long ({exc})"
+        elif name.startswith("SQLITE_CANTOPEN"):
+            message = f"{label} cannot be opened ({exc})"
+        else:
+            message = f"{label}: {exc}"
+        raise StoreError(message) from exc
+
+
+def resolve_path(path: str | os.PathLike[str] | None) -> Path | None:
+    """The database file to use (``None`` for an in-memory database)."""
+    if path is None:
+        return paths.database_file()
+    if os.fspath(path) == MEMORY:
+        return None
+    return Path(path).expanduser()
+
+
+def connect(path: Path | None) -> sqlite3.Connection:
+    """Open (creating it owner-only if needed), configure and migrate the database at ``path``.
+
+    Raises ``StoreError`` for a file that is not a SQLite database, a schema newer than this
+    code, or a file system problem; the connection is closed again in every failure case.
+    """
+    label = describe(path)
+    if path is not None:
+        _create_private_file(path, label)
+    with translate_errors(label):
+        conn = sqlite3.connect(
+            MEMORY if path is None else path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE for writes
+            check_same_thread=False,  # every use is serialised by the Store's lock
+        )
+    try:
+        with translate_errors(label):
+            _configure(conn)
+            migrate(conn, label)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _create_private_file(path: Path, label: str) -> None:
+    """Create an empty database file readable by its owner only, unless it exists.
+
+    SQLite gives the ``-wal`` and ``-shm`` files the database file's permissions, so they are
+    private too.
+    """
+    try:
+        paths.ensure_dir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"{label} cannot be created: {exc}") from exc
+    os.close(fd)
+    os.chmod(path, FILE_MODE)  # exact, whatever the umask
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.row_factory = sqlite3.Row
+    conn.create_function("studio_casefold", 1, _casefold, deterministic=True)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    _enable_wal(conn)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, retrying while another connection holds the lock.
+
+    Changing the journal mode of a fresh file fails at once with "database is locked" when
+    another process is doing the same (SQLite does not call the busy handler there), so the
+    wait the busy timeout would give is done here. This is also the first read of the file,
+    which is what exposes one that is not a database at all.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_BUSY")
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
+def _casefold(value: object) -> str | None:
+    """Unicode-aware case folding for title filters (SQLite's own ``lower`` is ASCII-only)."""
+    return value.casefold() if isinstance(value, str) else None
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    """The schema version recorded in the database."""
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def migrate(conn: sqlite3.Connection, label: str) -> int:
+    """Apply every migration newer than the database's version; return the version reached."""
+    target = latest_version()
+    current = user_version(conn)
+    _refuse_newer(current, target, label)
+    for migration in migrations():
+        if migration.version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while this one waited for the lock.
+            current = user_version(conn)
+            _refuse_newer(current, target, label)
+            if migration.version > current:
+                for statement in split_statements(migration.sql):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {migration.version}")
+                current = migration.version
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return current
+
+
+def _refuse_newer(current: int, target: int, label: str) -> None:
+    if current > target:
+        raise StoreError(
+            f"{label} has schema version {current}, but this AnyFast Studio only knows up to "
+            f"version {target}; it was written by a newer Studio, so upgrade to open it"
+        )

@@ -1,0 +1,82 @@
+"""``Store``: the durable SQLite store that the TUI, the headless commands and the job engine
+share.
+
+One file (``paths.database_file()`` unless told otherwise) in WAL mode, so several processes can
+read while one writes; every write is a short ``BEGIN IMMEDIATE`` transaction and waits up to
+five seconds for another writer's lock.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from types import TracebackType
+
+from studio.store import schema
+from studio.store.base import Clock
+from studio.store.conversations import ConversationsMixin
+from studio.store.messages import MessagesMixin
+from studio.store.schema import translate_errors
+from studio.store.state import StateMixin
+
+
+class Store(ConversationsMixin, MessagesMixin, StateMixin):
+    """Conversations, messages, attachments and small UI state, kept in SQLite.
+
+    Create one with :meth:`open`; close it with :meth:`close` or use it as a context manager.
+    Safe to share between threads, and between processes through the same file. Every method
+    raises ``StoreError`` (or its subclass ``NotFoundError``) for database trouble and
+    ``TypeError``/``ValueError`` for bad arguments.
+    """
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *, clock: Clock = time.time) -> Store:
+        """Open the store at ``path`` (default: ``paths.database_file()``; ``":memory:"`` for a
+        throw-away one), creating the file owner-only and bringing its schema up to date.
+
+        ``clock`` gives the timestamps (epoch seconds); tests pass a fake one. Raises
+        ``StoreError`` for a damaged or non-SQLite file, or one written by a newer Studio.
+        """
+        resolved = schema.resolve_path(path)
+        connection = schema.connect(resolved)
+        return cls(connection, resolved, clock)
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        with self._read() as conn:
+            return schema.user_version(conn)
+
+    def close(self) -> None:
+        """Close the database (again is fine). Later calls raise ``StoreError``."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is None:
+                return
+            try:
+                # Refresh the planner's statistics where queries would gain (bounded work). A
+                # best effort: when another connection holds the write lock, skip it rather
+                # than make closing wait or fail.
+                conn.execute("PRAGMA busy_timeout = 0")
+                conn.execute("PRAGMA analysis_limit = 400")
+                conn.execute("PRAGMA optimize")
+            except sqlite3.OperationalError:
+                pass
+            with translate_errors(self._label):
+                conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<Store {self._label} ({state})>"

@@ -1,0 +1,185 @@
+"""Small modal dialogs: ask for a line of text, confirm, edit conversation settings, attach."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Button, Input, Label, Static, TextArea
+
+
+class TextPrompt(ModalScreen[str | None]):
+    """Ask for one line of text (rename, paste a key)."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")]
+
+    def __init__(
+        self, title: str, value: str = "", *, password: bool = False, hint: str = ""
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.password = password
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Input(self.value, password=self.password, id="value")
+            if self.hint:
+                yield Static(self.hint, classes="dialog-hint", markup=False)
+
+    @on(Input.Submitted, "#value")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+
+class Confirm(ModalScreen[bool]):
+    """A yes/no question; y or Enter on Yes confirms, n or esc cancels."""
+
+    BINDINGS = [
+        Binding("escape,n", "dismiss(False)", "No", id="confirm.no"),
+        Binding("y", "dismiss(True)", "Yes", id="confirm.yes"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-title", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Yes (y)", variant="error", id="yes")
+                yield Button("No (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+@dataclass(frozen=True)
+class ConversationOptions:
+    system_prompt: str | None
+    temperature: float | None
+    max_tokens: int | None
+
+
+class SettingsForm(ModalScreen[ConversationOptions | None]):
+    """Per-conversation system prompt, temperature and max tokens, validated before saving."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel", id="settings.cancel"),
+        Binding("ctrl+s", "save", "Save", id="settings.save", show=True),
+    ]
+
+    def __init__(self, title: str, current: ConversationOptions) -> None:
+        super().__init__()
+        self.title_text = title
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        c = self.current
+        with Vertical(classes="dialog settings-form"):
+            yield Static(f"Settings — {self.title_text}", classes="dialog-title", markup=False)
+            yield Label("System prompt")
+            yield TextArea(c.system_prompt or "", id="system", soft_wrap=True)
+            yield Label("Temperature (0–2, empty = model default)")
+            yield Input("" if c.temperature is None else str(c.temperature), id="temperature")
+            yield Label("Max tokens (empty = no limit)")
+            yield Input("" if c.max_tokens is None else str(c.max_tokens), id="max_tokens")
+            yield Static("", id="form-error", classes="error-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel (esc)", id="cancel")
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        error = self.query_one("#form-error", Static)
+        raw_t = self.query_one("#temperature", Input).value.strip()
+        raw_m = self.query_one("#max_tokens", Input).value.strip()
+        try:
+            temperature = float(raw_t) if raw_t else None
+        except ValueError:
+            temperature = -1.0
+        if temperature is not None and not 0 <= temperature <= 2:
+            error.update("Temperature must be a number from 0 to 2.")
+            self.query_one("#temperature", Input).focus()
+            return
+        if raw_m and not (raw_m.isdigit() and int(raw_m) > 0):
+            error.update("Max tokens must be a whole number above 0.")
+            self.query_one("#max_tokens", Input).focus()
+            return
+        system = self.query_one("#system", TextArea).text.strip() or None
+        self.dismiss(ConversationOptions(system, temperature, int(raw_m) if raw_m else None))
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PathSuggester(Suggester):
+    """Completes local file paths as you type (Tab or → accepts)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value or value.startswith(("http://", "https://")):
+            return None
+        return await asyncio.to_thread(complete_path, value)
+
+
+def complete_path(value: str) -> str | None:
+    """``value`` extended by the first matching file or folder name (folders get a slash)."""
+    folder, stem = os.path.split(os.path.expanduser(value))
+    try:
+        names = sorted(os.listdir(folder or "."))
+    except OSError:
+        return None
+    for name in names:
+        if name.startswith(stem) and name != stem and not name.startswith("."):
+            suffix = "/" if os.path.isdir(os.path.join(folder, name)) else ""
+            return value + name[len(stem) :] + suffix
+    return None
+
+
+class AttachPrompt(ModalScreen[str | None]):
+    """Ask for an image path (with completion) or an http(s) URL."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel", id="attach.cancel"),
+        Binding("tab", "complete", "Complete", priority=True, id="attach.complete"),
+    ]
+
+    def action_complete(self) -> None:
+        field = self.query_one("#path", Input)
+        field.cursor_position = len(field.value)
+        field.action_cursor_right()  # at the end of the text, this accepts the suggestion
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Attach an image", classes="dialog-title")
+            yield Input(
+                placeholder="path/to/image.png or https://…",
+                suggester=PathSuggester(),
+                id="path",
+            )
+            yield Static(
+                f"Tab completes paths · from {Path.cwd()}", classes="dialog-hint", markup=False
+            )
+
+    @on(Input.Submitted, "#path")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)

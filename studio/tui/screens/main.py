@@ -1,0 +1,477 @@
+"""The main screen: conversation list, tabs of open conversations, one or two chat panes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Static, Tab, Tabs
+
+from studio.api.errors import MediaInputError
+from studio.tui.screens.dialogs import (
+    AttachPrompt,
+    Confirm,
+    ConversationOptions,
+    SettingsForm,
+    TextPrompt,
+)
+from studio.tui.screens.model_picker import ModelPicker
+from studio.tui.widgets.chat_pane import ChatPane
+from studio.tui.widgets.conversation_list import ConversationList
+
+if TYPE_CHECKING:
+    from studio.tui.app import StudioApp
+
+WELCOME = """\
+[b]Welcome to AnyFast Studio[/b]
+
+No API key is set, so there is nothing to talk to yet. Either:
+
+  • paste your AnyFast key below (it is saved to the config file with mode 0600), or
+  • press [b]ctrl+d[/b] to try the built-in demo (no key, no network), or
+  • quit and run [b]studio config set api_key -[/b], or set [b]ANYFAST_API_KEY[/b].
+"""
+
+
+def _bind(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
+    return Binding(key, action, description, show=show, tooltip=tooltip, id=f"main.{action}")
+
+
+class MainScreen(Screen[None]):
+    """Owns which conversations are open (tabs), which is active, and the split view."""
+
+    BINDINGS = [
+        _bind("ctrl+n", "new_conversation", "New", "Start a new conversation"),
+        _bind("f2", "pick_model", "Model", "Choose the model for this conversation"),
+        _bind("f3", "conversation_settings", "Settings", "System prompt, temperature, max tokens"),
+        _bind("f4", "toggle_split", "Split", "Show two conversations side by side"),
+        _bind("escape", "stop", "Stop", "Stop the streaming reply (keeps its text)"),
+        _bind("ctrl+r", "regenerate", "Regenerate", "Regenerate the last reply"),
+        _bind("alt+e", "edit_last", "Edit", "Edit your last message and resend", show=False),
+        _bind("alt+c", "copy_reply", "Copy", "Copy the last reply"),
+        _bind("alt+k", "copy_code", "Copy code", "Copy the last code block", show=False),
+        _bind("alt+a", "attach", "Attach", "Attach an image (path or URL)", show=False),
+        _bind("alt+x", "clear_attachments", "Drop attachments", "Remove pending images", False),
+        _bind("alt+up", "select_message", "Messages", "Select messages (c/e/d/r act)", False),
+        _bind("alt+w", "close_tab", "Close tab", "Close this tab", show=False),
+        _bind("alt+right,ctrl+pagedown", "next_tab", "Next tab", "Next tab", show=False),
+        _bind("alt+left,ctrl+pageup", "previous_tab", "Previous tab", "Previous tab", False),
+        _bind("alt+o", "other_pane", "Other pane", "Focus the other pane of the split", False),
+        _bind("ctrl+l", "focus_list", "List", "Focus the conversation list", show=False),
+        _bind("f9", "toggle_sidebar", "Sidebar", "Show or hide the conversation list", False),
+        Binding(
+            "ctrl+d",
+            "start_demo",
+            "Demo",
+            show=False,
+            priority=True,  # the welcome panel's key field would take ctrl+d otherwise
+            tooltip="Use the built-in demo emulator (on the welcome panel)",
+            id="main.start_demo",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open_ids: list[int] = []
+        self.active_id: int | None = None
+        self.split = False
+        self.partner_id: int | None = None
+        self._restoring = False
+
+    @property
+    def studio(self) -> StudioApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        gateway = self.studio.gateway
+        with Horizontal(id="topbar"):
+            yield Static("AnyFast Studio", id="brand")
+            yield Static(" DEMO ", id="demo-badge", classes="" if gateway.demo else "hidden")
+            yield Static(gateway.label, id="where")
+        with Horizontal(id="body"):
+            yield ConversationList(id="sidebar")
+            with Vertical(id="main"):
+                yield Tabs(id="tabs")
+                yield Horizontal(id="panes")
+                with Vertical(id="welcome", classes="hidden"):
+                    yield Static(WELCOME)
+                    yield Input(placeholder="sk-…", password=True, id="key-input")
+                    yield Button("Start the demo (ctrl+d)", id="demo-button")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.refresh_list()
+        if self.studio.gateway.needs_key:
+            self._show_welcome(True)
+        await self._restore()
+
+    # -- tabs and panes --------------------------------------------------------------------------
+
+    async def _restore(self) -> None:
+        """Reopen the tabs, the active one and the split of the last session."""
+        store = self.studio.store
+        saved = store.get_state("open_tabs", [])
+        active = store.get_state("active_tab")
+        split = store.get_state("split", False)
+        ids = [i for i in saved if isinstance(i, int) and store.get_conversation(i)]
+        if not ids:
+            recent = store.list_conversations(limit=1)
+            ids = [recent[0].id] if recent else [store.create_conversation().id]
+            self.refresh_list()
+        self._restoring = True  # adding tabs activates them; don't save that as the user's choice
+        try:
+            for cid in ids:
+                await self.open_conversation(cid, activate=False)
+        finally:
+            self._restoring = False
+        await self.activate(active if active in ids else ids[0])
+        if split and len(ids) > 1:
+            await self.action_toggle_split()
+
+    def _save_tabs(self) -> None:
+        if self._restoring:
+            return
+        store = self.studio.store
+        store.set_state("open_tabs", self.open_ids)
+        store.set_state("active_tab", self.active_id)
+        store.set_state("split", self.split)
+
+    def pane(self, cid: int | None) -> ChatPane | None:
+        if cid is None:
+            return None
+        found = self.query(f"#pane-{cid}")
+        return found.first(ChatPane) if found else None
+
+    @property
+    def active_pane(self) -> ChatPane | None:
+        return self.pane(self.active_id)
+
+    async def open_conversation(self, cid: int, *, activate: bool = True) -> None:
+        if cid not in self.open_ids:
+            conversation = self.studio.store.get_conversation(cid)
+            if conversation is None:
+                return
+            self.open_ids.append(cid)
+            await self.query_one(Tabs).add_tab(Tab(_tab_label(conversation.title), id=f"tab-{cid}"))
+            await self.query_one("#panes").mount(ChatPane(cid))
+        if activate:
+            await self.activate(cid)
+
+    async def activate(self, cid: int) -> None:
+        if cid not in self.open_ids:
+            return
+        if self.split and cid != self.active_id:
+            self.partner_id = self.active_id  # the previous pane stays visible beside the new one
+        self.active_id = cid
+        self.query_one(Tabs).active = f"tab-{cid}"
+        self._layout()
+        pane = self.active_pane
+        if pane is not None and not self.studio.gateway.needs_key:
+            pane.focus_prompt()
+        self.refresh_list(selected=cid)
+        self._save_tabs()
+
+    def _layout(self) -> None:
+        visible = {self.active_id}
+        if self.split and self.partner_id in self.open_ids:
+            visible.add(self.partner_id)
+        for pane in self.query(ChatPane):
+            pane.display = pane.conversation_id in visible
+            pane.set_class(pane.conversation_id == self.active_id and len(visible) > 1, "-active")
+
+    @on(Tabs.TabActivated, "#tabs")
+    async def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is None or event.tab.id is None:
+            return
+        if self.query_one(Tabs).active != event.tab.id:
+            return  # a stale event from tabs added or switched programmatically
+        cid = int(event.tab.id.removeprefix("tab-"))
+        if cid != self.active_id and not self._restoring:
+            await self.activate(cid)
+
+    async def close_conversation(self, cid: int) -> None:
+        if cid not in self.open_ids:
+            return
+        pane = self.pane(cid)
+        if pane is not None:
+            pane.stop()
+            await pane.remove()
+        index = self.open_ids.index(cid)
+        self.open_ids.remove(cid)
+        await self.query_one(Tabs).remove_tab(f"tab-{cid}")
+        if self.partner_id == cid:
+            self.partner_id = None
+            self.split = False
+        if not self.open_ids:
+            await self.open_conversation(self.studio.store.create_conversation().id)
+            self.refresh_list()
+        elif self.active_id == cid:
+            await self.activate(self.open_ids[max(0, index - 1)])
+        self._save_tabs()
+
+    def refresh_list(self, selected: int | None = None) -> None:
+        sidebar = self.query_one(ConversationList)
+        conversations = self.studio.store.list_conversations(
+            archived=sidebar.show_archived, title_filter=sidebar.filter_text or None
+        )
+        sidebar.show(conversations, selected=selected)
+
+    # -- messages from children -------------------------------------------------------------------
+
+    @on(ChatPane.TitleChanged)
+    def _title_changed(self, event: ChatPane.TitleChanged) -> None:
+        self._relabel(event.conversation_id, event.title)
+        self.refresh_list()
+
+    @on(ChatPane.StreamingChanged)
+    def _streaming_changed(self, event: ChatPane.StreamingChanged) -> None:
+        conversation = self.studio.store.get_conversation(event.conversation_id)
+        if conversation is not None:
+            self._relabel(conversation.id, conversation.title, streaming=event.streaming)
+        if not event.streaming:
+            self.refresh_list()
+
+    def _relabel(self, cid: int, title: str, *, streaming: bool = False) -> None:
+        for tab in self.query(f"#tab-{cid}"):
+            if isinstance(tab, Tab):
+                tab.label = ("● " if streaming else "") + _tab_label(title)
+
+    @on(ConversationList.Chosen)
+    async def _list_action(self, event: ConversationList.Chosen) -> None:
+        event.stop()
+        store = self.studio.store
+        cid = event.conversation_id
+        if event.action == "refresh":
+            self.refresh_list()
+        elif event.action == "new":
+            await self.action_new_conversation()
+        elif cid is None:
+            return
+        elif event.action == "open":
+            await self.open_conversation(cid)
+        elif event.action == "rename":
+            conversation = store.get_conversation(cid)
+            if conversation is not None:
+                self._rename(cid, conversation.title)
+        elif event.action == "archive":
+            conversation = store.get_conversation(cid)
+            if conversation is not None:
+                store.set_archived(cid, not conversation.archived)
+                if not conversation.archived:
+                    await self.close_conversation(cid)
+                self.refresh_list()
+        elif event.action == "delete":
+            self._delete(cid)
+
+    @work
+    async def _rename(self, cid: int, title: str) -> None:
+        new = await self.app.push_screen_wait(TextPrompt("Rename conversation", title))
+        if new:
+            self.studio.store.rename_conversation(cid, new)
+            self._relabel(cid, new)
+            self.refresh_list()
+
+    @work
+    async def _delete(self, cid: int) -> None:
+        conversation = self.studio.store.get_conversation(cid)
+        if conversation is None:
+            return
+        question = f"Delete “{conversation.title}” and its {conversation.message_count} messages?"
+        if await self.app.push_screen_wait(Confirm(question)):
+            await self.close_conversation(cid)
+            self.studio.store.delete_conversation(cid)
+            self.refresh_list()
+            self.notify(f"Deleted “{conversation.title}”")
+
+    # -- welcome (no key) ------------------------------------------------------------------------
+
+    def _show_welcome(self, show: bool) -> None:
+        self.query_one("#welcome").set_class(not show, "hidden")
+        self.query_one("#panes").set_class(show, "hidden")
+        if show:
+            self.query_one("#key-input", Input).focus()
+
+    @on(Input.Submitted, "#key-input")
+    async def _key_entered(self, event: Input.Submitted) -> None:
+        key = event.value.strip()
+        if not key:
+            return
+        await self.studio.gateway.use_key(key)
+        event.input.value = ""
+        self._after_gateway_change("Key saved. You're connected to " + self.studio.gateway.label)
+
+    @on(Button.Pressed, "#demo-button")
+    async def action_start_demo(self) -> None:
+        if self.studio.gateway.demo:
+            return
+        await self.studio.gateway.use_demo()
+        self._after_gateway_change("Demo mode: replies come from the built-in emulator")
+
+    def _after_gateway_change(self, message: str) -> None:
+        self._show_welcome(False)
+        self.query_one("#demo-badge").set_class(not self.studio.gateway.demo, "hidden")
+        self.query_one("#where", Static).update(self.studio.gateway.label)
+        self.notify(message)
+        if self.active_pane is not None:
+            self.active_pane.focus_prompt()
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    async def action_new_conversation(self) -> None:
+        conversation = self.studio.store.create_conversation()
+        await self.open_conversation(conversation.id)
+        self.refresh_list(selected=conversation.id)
+
+    async def action_close_tab(self) -> None:
+        if self.active_id is not None:
+            await self.close_conversation(self.active_id)
+
+    async def _step_tab(self, step: int) -> None:
+        if self.active_id is None or not self.open_ids:
+            return
+        index = (self.open_ids.index(self.active_id) + step) % len(self.open_ids)
+        await self.activate(self.open_ids[index])
+
+    async def action_next_tab(self) -> None:
+        await self._step_tab(1)
+
+    async def action_previous_tab(self) -> None:
+        await self._step_tab(-1)
+
+    async def action_toggle_split(self) -> None:
+        if self.split:
+            self.split = False
+        else:
+            others = [i for i in self.open_ids if i != self.active_id]
+            if not others:
+                await self.action_new_conversation()
+                others = [i for i in self.open_ids if i != self.active_id]
+                self.partner_id, self.active_id = self.active_id, others[0]
+                self.split = True
+                self._layout()
+                self._save_tabs()
+                return
+            if self.partner_id not in others:
+                self.partner_id = others[-1]
+            self.split = True
+        self._layout()
+        self._save_tabs()
+
+    async def action_other_pane(self) -> None:
+        if self.split and self.partner_id is not None:
+            await self.activate(self.partner_id)
+
+    def action_stop(self) -> None:
+        pane = self.active_pane
+        if pane is not None and pane.stop():
+            self.notify("Stopped — the partial reply is kept.")
+
+    async def action_regenerate(self) -> None:
+        if self.active_pane is not None:
+            await self.active_pane.regenerate()
+
+    def action_edit_last(self) -> None:
+        if self.active_pane is not None:
+            self.active_pane.edit_last()
+
+    async def _copy(self, what: str) -> None:
+        pane = self.active_pane
+        text = pane.copy_target(what) if pane else None
+        if not text:
+            self.notify(
+                "Nothing to copy yet." if what == "reply" else "No code block in the last reply."
+            )
+            return
+        await self.studio.copy_text(text, "reply" if what == "reply" else "code block")
+
+    async def action_copy_reply(self) -> None:
+        await self._copy("reply")
+
+    async def action_copy_code(self) -> None:
+        await self._copy("code")
+
+    @work
+    async def action_attach(self) -> None:
+        pane = self.active_pane
+        if pane is None:
+            return
+        source = await self.app.push_screen_wait(AttachPrompt())
+        if not source:
+            return
+        try:
+            attachment = self.studio.load_attachment(source)
+        except MediaInputError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        await pane.attach(attachment)
+        pane.focus_prompt()
+
+    async def action_clear_attachments(self) -> None:
+        if self.active_pane is not None:
+            await self.active_pane.clear_attachments()
+
+    def action_select_message(self) -> None:
+        if self.active_pane is not None:
+            self.active_pane.select_last_message()
+
+    def action_focus_list(self) -> None:
+        self.query_one("#sidebar").display = True
+        self.query_one(ConversationList).query_one("OptionList").focus()
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = not sidebar.display
+
+    @work
+    async def action_pick_model(self) -> None:
+        pane = self.active_pane
+        if pane is None:
+            return
+        store = self.studio.store
+        conversation = store.get_conversation(pane.conversation_id)
+        current = (
+            conversation.model if conversation else None
+        ) or self.studio.settings.default_model
+        model = await self.app.push_screen_wait(ModelPicker(current))
+        if model and model != current:
+            store.update_conversation(pane.conversation_id, model=model)
+            pane.set_model(model)
+            self.notify(f"Model for this conversation: {model}")
+
+    @work
+    async def action_conversation_settings(self) -> None:
+        pane = self.active_pane
+        if pane is None:
+            return
+        store = self.studio.store
+        conversation = store.get_conversation(pane.conversation_id)
+        if conversation is None:
+            return
+        current = ConversationOptions(
+            conversation.system_prompt, conversation.temperature, conversation.max_tokens
+        )
+        result = await self.app.push_screen_wait(SettingsForm(conversation.title, current))
+        if result is not None:
+            store.update_conversation(
+                pane.conversation_id,
+                system_prompt=result.system_prompt,
+                temperature=result.temperature,
+                max_tokens=result.max_tokens,
+            )
+            self.notify("Conversation settings saved.")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start_demo":
+            return not self.query_one("#welcome").has_class("hidden")
+        if action == "stop":
+            pane = self.active_pane
+            return bool(pane and pane.streaming) or None
+        return True
+
+
+def _tab_label(title: str) -> str:
+    return title if len(title) <= 24 else title[:23] + "…"

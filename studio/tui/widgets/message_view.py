@@ -1,0 +1,152 @@
+"""One message of a conversation: who said it, attachments, the text, and its fate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message as TextualMessage
+from textual.widgets import Button, Static
+
+from studio.store import Attachment, Message, MessageStatus, Role
+from studio.tui.widgets.streaming import StreamingMarkdown
+
+STATUS_MARKS = {
+    MessageStatus.STOPPED: "■ stopped",
+    MessageStatus.CUT: "✂ response cut off",
+    MessageStatus.ERROR: "✖ failed",
+    MessageStatus.STREAMING: "… writing",
+}
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB"):
+        if value < 1024 or unit == "MB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} MB"
+
+
+def chip_label(name: str, width: int | None, height: int | None, size: int) -> str:
+    """An attachment chip: name, pixel size and file size."""
+    dims = f" · {width}×{height}" if width and height else ""
+    return f"▣ {name}{dims}" + (f" · {human_size(size)}" if size else "")
+
+
+def attachment_label(att: Attachment) -> str:
+    return chip_label(att.name, att.width, att.height, att.size)
+
+
+class MessageView(Vertical, can_focus=True):
+    """A message in the log. Focus it (alt+up from the prompt) to act on it with one key."""
+
+    BINDINGS = [
+        Binding("c", "copy", "Copy", tooltip="Copy this message", id="message.copy"),
+        Binding("e", "edit", "Edit", tooltip="Edit this message and resend", id="message.edit"),
+        Binding("d", "delete", "Delete", tooltip="Delete this message", id="message.delete"),
+        Binding("r", "retry", "Retry", tooltip="Regenerate this reply", id="message.retry"),
+        Binding("up", "move(-1)", "Previous", show=False, id="message.previous"),
+        Binding("down", "move(1)", "Next", show=False, id="message.next"),
+        Binding("escape", "leave", "Back to prompt", show=False, id="message.leave"),
+    ]
+
+    @dataclass
+    class Action(TextualMessage):
+        """The user asked for ``action`` (copy, edit, delete, retry) on this message."""
+
+        view: MessageView
+        action: str
+
+    @dataclass
+    class Move(TextualMessage):
+        """Move the selection ``step`` messages (or leave the log when ``step`` is 0)."""
+
+        view: MessageView
+        step: int
+
+    def __init__(self, message: Message, *, streaming: bool = False) -> None:
+        super().__init__(classes=f"message -{message.role.value}")
+        self.message = message
+        self._streaming = streaming
+
+    @property
+    def message_id(self) -> int:
+        return self.message.id
+
+    @property
+    def text(self) -> str:
+        if self.message.role is Role.ASSISTANT:
+            return self.query_one(StreamingMarkdown).text
+        return self.message.content
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="message-header"):
+            yield Static(self._who(), classes="who", markup=False)
+            yield Static(self._mark(), classes="mark", markup=False)
+        if self.message.attachments:
+            with Horizontal(classes="attachments"):
+                for att in self.message.attachments:
+                    yield Static(attachment_label(att), classes="chip", markup=False)
+        if self.message.role is Role.ASSISTANT:
+            yield StreamingMarkdown(self.message.content, streaming=self._streaming)
+        else:
+            yield Static(self.message.content, classes="body", markup=False)
+        with Horizontal(classes="error-row"):
+            yield Static(self.message.error or "", classes="error-text", markup=False)
+            yield Button("Retry", variant="warning", classes="retry", compact=True)
+        self._apply_status()
+
+    def _who(self) -> str:
+        when = datetime.fromtimestamp(self.message.created_at).strftime("%H:%M")
+        if self.message.role is Role.USER:
+            return f"You · {when}"
+        if self.message.role is Role.SYSTEM:
+            return "System"
+        return f"{self.message.model or 'assistant'} · {when}"
+
+    def _mark(self) -> str:
+        mark = STATUS_MARKS.get(self.message.status, "")
+        if self.message.usage and self.message.status is MessageStatus.COMPLETE:
+            mark = f"{self.message.usage.completion_tokens} tokens"
+        return mark
+
+    def _apply_status(self) -> None:
+        status = self.message.status
+        for state in MessageStatus:
+            self.set_class(status is state, f"-{state.value}")
+        self.set_class(bool(self.message.error), "-has-error")
+
+    def update_message(self, message: Message) -> None:
+        """Show the stored state of this message (status, usage, error) after a change."""
+        self.message = message
+        self.query_one(".mark", Static).update(self._mark())
+        self.query_one(".error-text", Static).update(message.error or "")
+        self._apply_status()
+
+    @on(Button.Pressed, ".retry")
+    def _retry_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.Action(self, "retry"))
+
+    def action_copy(self) -> None:
+        self.post_message(self.Action(self, "copy"))
+
+    def action_edit(self) -> None:
+        self.post_message(self.Action(self, "edit"))
+
+    def action_delete(self) -> None:
+        self.post_message(self.Action(self, "delete"))
+
+    def action_retry(self) -> None:
+        self.post_message(self.Action(self, "retry"))
+
+    def action_move(self, step: int) -> None:
+        self.post_message(self.Move(self, step))
+
+    def action_leave(self) -> None:
+        self.post_message(self.Move(self, 0))

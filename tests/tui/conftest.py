@@ -1,0 +1,66 @@
+"""The real app against a real emulator on 127.0.0.1, driven by Textual's Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from studio.config import Settings
+from studio.emulator import EmulatorConfig, EmulatorServer
+from studio.tui.app import StudioApp
+from studio.tui.widgets.chat_pane import ChatPane
+
+TUI_KEY = "sk-tui-test-0123456789abcdef"
+SIZE = (140, 44)
+
+
+@pytest.fixture(scope="session")
+def tui_emulator() -> Iterator[EmulatorServer]:
+    config = EmulatorConfig(api_key=TUI_KEY, token_rate=0, reply_tokens=120, ping_interval=0.2)
+    with EmulatorServer(config) as emu:
+        yield emu
+
+
+@pytest.fixture
+def emu(tui_emulator: EmulatorServer) -> Iterator[EmulatorServer]:
+    tui_emulator.clear_faults()
+    yield tui_emulator
+    tui_emulator.clear_faults()
+
+
+@pytest.fixture
+def settings(emu: EmulatorServer) -> Settings:
+    return Settings(api_key=emu.api_key, base_url=emu.base_url, max_retries=0, clipboard="osc52")
+
+
+@pytest.fixture
+def make_app(settings: Settings) -> Callable[..., StudioApp]:
+    def make(**overrides: object) -> StudioApp:
+        return StudioApp(settings, **overrides)  # type: ignore[arg-type]
+
+    return make
+
+
+async def wait_for(condition: Callable[[], bool], limit: float = 10.0) -> None:
+    """Poll until ``condition()`` holds (the app runs between polls), at most ``limit`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def active_pane(app: StudioApp) -> ChatPane:
+    pane = app.screen.active_pane  # type: ignore[attr-defined]
+    assert isinstance(pane, ChatPane)
+    return pane
+
+
+async def reply_done(app: StudioApp, count: int) -> ChatPane:
+    """Wait until the active pane shows ``count`` messages and nothing streams."""
+    pane = active_pane(app)
+    await wait_for(lambda: not pane.streaming and len(pane.views()) == count)
+    return pane
