@@ -63,6 +63,8 @@ SETTING_HELP: dict[str, str] = {
     "is stopped.",
     "job_deadline_minutes": "Minutes after which an unfinished video job is marked timed out "
     "(it can still be checked again).",
+    "keymap": "Key overrides: a [keymap] table of binding id = keys (F1 lists the ids), e.g. "
+    'main.regenerate = "ctrl+g" or "f5,ctrl+g".',
 }
 
 
@@ -90,6 +92,7 @@ class Settings:
     stream_idle_timeout: float = 120.0
     stream_stall_timeout: float = 300.0
     job_deadline_minutes: int = 30
+    keymap: dict[str, str] = field(default_factory=dict)
 
     api_key_source: Literal["env", "config"] | None = field(default=None, compare=False)
     config_path: Path | None = field(default=None, compare=False)
@@ -151,6 +154,7 @@ _RULES: dict[str, tuple[str, str]] = {  # setting -> (kind, what a valid value i
     "stream_idle_timeout": _SECONDS,
     "stream_stall_timeout": _SECONDS,
     "job_deadline_minutes": ("minutes", "a whole number of minutes greater than 0"),
+    "keymap": ("keymap", 'a table of binding id = "key[,key]" (F1 lists the ids)'),
 }
 
 
@@ -172,6 +176,13 @@ def _coerce(kind: str, value: Any) -> Any:
                 raise ValueError
             return parts.geturl().rstrip("/").removesuffix("/v1")
         return text
+    if kind == "keymap" and isinstance(value, dict):
+        keymap: dict[str, str] = {}
+        for binding_id, keys in value.items():
+            if not isinstance(keys, str) or not keys.strip() or not str(binding_id).strip():
+                raise ValueError
+            keymap[str(binding_id).strip()] = ",".join(k.strip() for k in keys.split(","))
+        return keymap
     if kind == "names" and isinstance(value, list):
         return list(dict.fromkeys(_coerce("text", item) for item in value))
     if kind == "bool" and isinstance(value, bool):

@@ -49,6 +49,8 @@ class StudioApp(App[None]):
     def on_mount(self) -> None:
         from studio.tui.screens.main import MainScreen
 
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
         self.push_screen(MainScreen())
         if self.recovered:
             count = len(self.recovered)
@@ -121,7 +123,7 @@ class StudioApp(App[None]):
             "A selected message (alt+up)": list(MessageView.BINDINGS),
             "Conversation list (ctrl+l)": list(ConversationList.BINDINGS),
         }
-        self.push_screen(HelpScreen(bindings_table(groups, {})))
+        self.push_screen(HelpScreen(bindings_table(groups, self.settings.keymap)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

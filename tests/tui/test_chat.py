@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import zlib
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+from studio.config import Settings
 from studio.emulator import EmulatorServer
 from studio.store import MessageStatus, Role
 from studio.tui.app import StudioApp
@@ -282,3 +284,18 @@ async def test_emulator_sees_the_conversation_history(
         await send(pilot, "Second question")
         pane = await reply_done(app, 4)
         assert "Second question" in pane.views()[-1].text
+
+
+async def test_keymap_from_the_config_rebinds_an_action(settings: Settings) -> None:
+    app = StudioApp(dataclasses.replace(settings, keymap={"main.regenerate": "f5"}))
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await send(pilot, "Regenerate with f5")
+        await reply_done(app, 2)
+        first = pane.views()[-1]
+        await pilot.press("f5")
+        await wait_for(lambda: pane.views()[-1] is not first)
+        await reply_done(app, 2)
+        await pilot.press("f1")
+        await wait_for(lambda: app.screen.__class__.__name__ == "HelpScreen")
+        keys = list(app.screen.table.columns[0]._cells)  # type: ignore[attr-defined]
+        assert "f5" in keys

@@ -578,3 +578,13 @@ def test_any_valid_settings_round_trip(
     )
     save_settings(original, path)
     assert load_settings(path, NO_ENV) == original
+
+
+def test_keymap_table_is_read_and_validated(tmp_path: Path) -> None:
+    config = tmp_path / "keys.toml"
+    config.write_text('[keymap]\n"main.regenerate" = "f5, ctrl+g"\n')
+    settings = load_settings(config, env={})
+    assert settings.keymap == {"main.regenerate": "f5,ctrl+g"}
+    config.write_text('[keymap]\n"main.regenerate" = 5\n')
+    with pytest.raises(ConfigError, match="keymap"):
+        load_settings(config, env={})

@@ -14,8 +14,8 @@ from textual.widgets import Static
 HELP_INTRO = """\
 [b]AnyFast Studio[/b] — type in the prompt and press [b]Enter[/b]. Replies stream live; \
 [b]esc[/b] stops one and keeps its text. Everything below is also in the command palette \
-([b]ctrl+p[/b]). Keys can be changed in the [i][keymap][/i] table of the config file, by the \
-ids shown here."""
+([b]ctrl+p[/b]). To change a key, add it to the [i]\\[keymap][/i] table of the config file \
+by the id shown here, e.g. [i]main.regenerate = "f5"[/i]."""
 
 
 def effective_key(binding: Binding, keymap: Mapping[str, str]) -> str:
@@ -29,10 +29,10 @@ def _bindings(items: Iterable[BindingType]) -> list[Binding]:
 
 
 def bindings_table(groups: Mapping[str, Iterable[BindingType]], keymap: Mapping[str, str]) -> Table:
-    table = Table(box=None, expand=True, padding=(0, 2), show_header=False)
-    table.add_column("key", style="bold cyan", no_wrap=True)
-    table.add_column("action")
-    table.add_column("id", style="dim", no_wrap=True)
+    table = Table(box=None, expand=True, padding=(0, 1), show_header=False)
+    table.add_column("key", style="bold cyan", no_wrap=True, ratio=2)
+    table.add_column("action", ratio=4)
+    table.add_column("id", style="dim", no_wrap=True, ratio=2)
     for title, items in groups.items():
         table.add_row(f"[b u]{title}[/]", "", "")
         for binding in _bindings(items):

@@ -108,6 +108,12 @@ class MainScreen(Screen[None]):
         if self.studio.gateway.needs_key:
             self._show_welcome(True)
         await self._restore()
+        self.set_timer(0.2, self._warm_gateway)
+
+    def _warm_gateway(self) -> None:
+        """Start the client (and the demo emulator) after the first frame, not on first send."""
+        if not self.studio.gateway.needs_key:
+            self.run_worker(self.studio.gateway.client(), group="warm", exit_on_error=False)
 
     # -- tabs and panes --------------------------------------------------------------------------
 

@@ -26,6 +26,13 @@ from studio.tui.widgets.streaming import StreamingMarkdown
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
 
+EMPTY_HINT = """\
+[b]A new conversation[/b] with [b]{model}[/b].
+
+Type below and press [b]Enter[/b] (ctrl+j for a newline). [b]f2[/b] picks another model, \
+[b]f3[/b] sets a system prompt, temperature and max tokens, [b]alt+a[/b] attaches an image, \
+[b]ctrl+n[/b] starts another conversation and [b]f1[/b] lists every key."""
+
 PAGE = 30
 """Messages mounted when a conversation opens; older ones load on demand."""
 SAVE_EVERY = 1.0
@@ -67,6 +74,7 @@ class ChatPane(Vertical):
         model = (conversation.model if conversation else None) or self.studio.settings.default_model
         with VerticalScroll(classes="log"):
             yield Button("Load earlier messages", classes="earlier", compact=True)
+            yield Static(EMPTY_HINT.format(model=model), classes="empty-hint")
         yield Horizontal(classes="pending-attachments")
         yield PromptInput(history=self.studio.store.prompt_history())
         yield StatusLine(model)
@@ -103,6 +111,7 @@ class ChatPane(Vertical):
         earlier = self.query_one(".earlier", Button)
         views = [MessageView(m) for m in messages]
         if views:
+            self._hide_empty_hint()
             first = next(iter(log.query(MessageView)), None)
             await log.mount_all(views, before=first) if first else await log.mount_all(views)
         remaining = (
@@ -377,7 +386,12 @@ class ChatPane(Vertical):
 
     # -- view plumbing -------------------------------------------------------------------------
 
+    def _hide_empty_hint(self) -> None:
+        for hint in self.query(".empty-hint"):
+            hint.display = False
+
     async def _append_view(self, view: MessageView) -> None:
+        self._hide_empty_hint()
         log = self.query_one(".log", VerticalScroll)
         await log.mount(view)
         log.anchor()
