@@ -12,8 +12,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from studio.emulator.catalog import ModelEntry
-from studio.emulator.config import Fault, RequestKind, Slot, strip_markers
+from studio.emulator.config import Fault, RequestKind, Slot, strip_markers, text_items
 from studio.emulator.media import describe_image_ref
 from studio.emulator.replies import Prompt, fingerprint, reasoning_tokens, reply_tokens
 from studio.emulator.responses import (
@@ -23,7 +22,6 @@ from studio.emulator.responses import (
     ScriptedResponse,
     Step,
     invalid_request,
-    model_not_found,
     random_alnum,
 )
 from studio.emulator.state import Call
@@ -65,11 +63,7 @@ def marker_text(body: Any) -> str:
             if isinstance(content, str):
                 return content
             if isinstance(content, list):
-                return "\n".join(
-                    str(p.get("text", ""))
-                    for p in content
-                    if isinstance(p, dict) and p.get("type") == "text"
-                )
+                return text_items(content)
             return ""
     return ""
 
@@ -176,15 +170,7 @@ def _read_messages(messages: Any) -> tuple[list[str], list[str], str, int]:
 
 def plan_chat(call: Call) -> ChatPlan:
     """Validate the request and decide the whole reply."""
-    body = call.body
-    if not isinstance(body, dict):
-        raise _bad("the request body must be a JSON object")
-    model_id = body.get("model")
-    if not isinstance(model_id, str) or not model_id:
-        raise _bad("model is required")
-    model: ModelEntry | None = call.state.catalog.get(model_id, "chat")
-    if model is None:
-        raise ApiError(model_not_found("openai", model_id, call.request_id))
+    body, model = call.openai_model("chat")
     parts, images, question, words = _read_messages(body.get("messages"))
     temperature = _number(body, "temperature")
     if temperature is not None and not 0 <= temperature <= 2:
@@ -207,20 +193,20 @@ def plan_chat(call: Call) -> ChatPlan:
         wanted = cap - think
         finish = "length"
     prompt = Prompt(question, fingerprint(parts), tuple(describe_image_ref(u) for u in images))
+    # An explicit length is exact; the default one ends at a section boundary, unless that
+    # boundary lies beyond max_tokens: then the reply is cut there, as a real model's would be.
+    whole = directives.tokens is None and finish == "stop" and not config.exact_reply_length
+    content = reply_tokens(prompt, wanted, whole_sections=whole)
+    if cap is not None and think + len(content) > cap:
+        content = reply_tokens(prompt, cap - think)
+        finish = "length"
     rate = directives.rate if directives.rate is not None else config.token_rate
     return ChatPlan(
         id="chatcmpl-" + random_alnum(29),
         created=int(time.time()),
         model=model.id,
         reasoning=reasoning_tokens(prompt, think),
-        # An explicit length is exact; the default one ends at a section boundary.
-        content=reply_tokens(
-            prompt,
-            wanted,
-            whole_sections=(
-                directives.tokens is None and finish == "stop" and not config.exact_reply_length
-            ),
-        ),
+        content=content,
         finish_reason=finish,
         prompt_tokens=round(words * 1.3) + IMAGE_PROMPT_TOKENS * len(images),
         stream=stream,
@@ -298,29 +284,19 @@ async def _stream(call: Call, plan: ChatPlan) -> AsyncIterator[Step]:
         yield delta("reasoning_content", token)
         emitted += 1
 
-    steps, stop = _fault_steps(plan, cut, stream_fault, 0)
-    for step in steps:
-        yield step
-    if stop:
-        return
-    sent = 0
-    for token in plan.content:
-        pause = pace()
-        if pause is not None:
-            yield pause
-        yield delta("content", token)
-        emitted += 1
-        sent += 1
-        steps, stop = _fault_steps(plan, cut, stream_fault, sent)
+    last = len(plan.content)
+    for sent in range(last + 1):  # the faults are checked after each of 0 … last content chunks
+        if sent:
+            pause = pace()
+            if pause is not None:
+                yield pause
+            yield delta("content", plan.content[sent - 1])
+            emitted += 1
+        steps, stop = _fault_steps(plan, cut, stream_fault, sent, final=sent == last)
         for step in steps:
             yield step
         if stop:
             return
-    steps, stop = _fault_steps(plan, cut, stream_fault, sent, final=True)
-    for step in steps:
-        yield step
-    if stop:
-        return
 
     finish = _dumps(plan.finish_reason)
     yield f'{head}[{{"index":0,"delta":{{}},"finish_reason":{finish}}}]}}\n\n'.encode()
@@ -338,7 +314,7 @@ def _fault_steps(
     def due(f: Fault | None) -> bool:
         if f is None:
             return False
-        return f.count > sent if final else f.count == sent
+        return f.count >= sent if final else f.count == sent
 
     steps: list[Step] = []
     if fault is not None and due(fault):

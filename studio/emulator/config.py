@@ -11,7 +11,7 @@ import enum
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 Dialect = Literal["gateway", "anyfast"]
 
@@ -282,6 +282,16 @@ def extract_markers(text: str) -> tuple[str, Directives]:
     return clean.strip(), merged
 
 
+def text_items(items: list[Any]) -> str:
+    """The ``text`` of every ``{"type": "text"}`` item, one per line: where a marker may sit in a
+    list of message parts or of video ``content`` items."""
+    return "\n".join(
+        str(item.get("text", ""))
+        for item in items
+        if isinstance(item, dict) and item.get("type") == "text"
+    )
+
+
 def strip_markers(text: str) -> str:
     """``text`` without emulator markers (directives ignored, never raises)."""
     if "[[" not in text:
@@ -297,10 +307,12 @@ class EmulatorConfig:
     :func:`serve_forever` accepts any non-empty key). ``speed`` divides every emulated delay.
     ``token_rate``: chat tokens per second (0 = as fast as possible). ``reply_tokens``: default
     reply length; the reply ends with the section that reaches it (never mid-table) unless
-    ``exact_reply_length`` is set (a ``tokens=N`` directive is always exact). ``not_found_status``: 400 (gateway) or 404 (AnyFast OpenAPI) for unknown task
-    ids. ``status_dialect``: ``gateway`` or ``anyfast`` Kling status names. ``faults``: standing
-    faults, each ``SPEC[*COUNT][@PATH]``. ``ping_interval``: seconds between SSE keep-alives.
-    ``video_seconds``: emulated length of a video task from creation to its end.
+    ``exact_reply_length`` is set (a ``tokens=N`` directive is always exact); either way it
+    never passes the request's ``max_tokens``. ``not_found_status``: 400 (gateway) or 404
+    (AnyFast OpenAPI) for unknown task ids. ``status_dialect``: ``gateway`` or ``anyfast``
+    Kling status names. ``faults``: standing faults, each ``SPEC[*COUNT][@PATH]``.
+    ``ping_interval``: seconds between SSE keep-alives. ``video_seconds``: emulated length of a
+    video task from creation to its end.
     """
 
     api_key: str | None = None

@@ -26,20 +26,36 @@ _XML_ERROR = (
     "  <RequestId>{rid}</RequestId>\n"
     "  <HostId>ark-content-generation-cn-beijing.tos-cn-beijing.volces.com</HostId>\n"
     "  <Resource>/{name}</Resource>\n"
-    "  <EC>{ec}</EC>\n"
+    "{ec}"
     "</Error>\n"
 )
 
 
-def _xml_error(status: int, code: str, message: str, name: str, ec: str) -> Response:
-    body = _XML_ERROR.format(code=code, message=message, rid=random_alnum(24), name=name, ec=ec)
-    return Response(body, status_code=status, media_type="application/xml")
+def _xml_error(
+    status: int,
+    code: str,
+    message: str,
+    name: str,
+    ec: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A TOS (S3-like) XML error; ``ec`` is TOS's own error code, where one is known."""
+    body = _XML_ERROR.format(
+        code=code,
+        message=message,
+        rid=random_alnum(24),
+        name=name,
+        ec=f"  <EC>{ec}</EC>\n" if ec else "",
+    )
+    return Response(body, status_code=status, headers=headers, media_type="application/xml")
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """``(first, last)`` byte of a single satisfiable range; ``None`` for no usable range.
+    """``(first, last)`` byte of a single satisfiable range; ``None`` for no usable range
+    (none, several, or an invalid one such as ``bytes=5-3``: the header is then ignored, as
+    RFC 9110 §14.1.1 and S3 do).
 
-    Raises ``ValueError`` for a well-formed range that cannot be satisfied (answer 416).
+    Raises ``ValueError`` for a valid range that cannot be satisfied (answer 416).
     """
     match = _RANGE.match(header)
     if not match or not (match.group(1) or match.group(2)):
@@ -51,9 +67,11 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
             raise ValueError("empty suffix range")
         return max(0, size - suffix), size - 1
     first = int(first_text)
-    last = min(int(last_text), size - 1) if last_text else size - 1
-    if first >= size or first > last:
+    if last_text and int(last_text) < first:
+        return None
+    if first >= size:
         raise ValueError("range not satisfiable")
+    last = min(int(last_text), size - 1) if last_text else size - 1
     return first, last
 
 
@@ -79,8 +97,13 @@ async def serve_file(call: Call) -> Response:
         try:
             span = parse_range(wanted, len(data))
         except ValueError:
-            headers["Content-Range"] = f"bytes */{len(data)}"
-            return Response(b"", status_code=416, headers=headers)
+            return _xml_error(
+                416,
+                "InvalidRange",
+                "The requested range is not satisfiable",
+                name,
+                headers={"Accept-Ranges": "bytes", "Content-Range": f"bytes */{len(data)}"},
+            )
         if span is not None:
             first, last = span
             status = 206

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from studio.emulator.config import Slot, strip_markers
 from studio.emulator.media import fit_within, render_png, tos_query
-from studio.emulator.responses import ApiError, invalid_request, model_not_found, random_alnum
+from studio.emulator.responses import ApiError, invalid_request, random_alnum
 from studio.emulator.state import Call
 
 MAX_REFERENCES = 14
@@ -84,15 +84,7 @@ def _references(value: Any) -> list[str]:
 
 def plan_images(call: Call) -> ImagePlan:
     """Validate the request against the Seedream rules."""
-    body = call.body
-    if not isinstance(body, dict):
-        raise _bad("the request body must be a JSON object")
-    model_id = body.get("model")
-    if not isinstance(model_id, str) or not model_id:
-        raise _bad("model is required")
-    model = call.state.catalog.get(model_id, "seedream")
-    if model is None:
-        raise ApiError(model_not_found("openai", model_id, call.request_id))
+    body, model = call.openai_model("seedream")
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not strip_markers(prompt):
         raise _bad("prompt is required")

@@ -311,16 +311,21 @@ class ScriptedResponse(Response):
             await asyncio.sleep(self._drip)
 
     async def _pause(self, send: Send, pause: Pause) -> None:
+        """Wait until ``pause.until``. Keep-alives keep a steady beat, like the gateway's
+        ticker: a late wake-up (a busy machine) skips the beats it missed instead of pushing
+        every later one back, so the number sent does not shrink with scheduling delays."""
         loop = asyncio.get_running_loop()
-        while True:
-            remaining = pause.until - loop.time()
-            if remaining <= 0:
-                return
-            if pause.ping_every is None or remaining <= pause.ping_every:
-                await asyncio.sleep(remaining)
-                return
-            await asyncio.sleep(pause.ping_every)
-            await self._write(send, bytearray(self._keepalive))
+        beat = pause.ping_every
+        if beat is not None:
+            tick = loop.time() + beat
+            while tick < pause.until:
+                await asyncio.sleep(tick - loop.time())
+                await self._write(send, bytearray(self._keepalive))
+                now = loop.time()
+                tick += beat
+                if tick <= now:
+                    tick = now + beat - (now - tick) % beat
+        await asyncio.sleep(pause.until - loop.time())
 
 
 async def _wait_disconnect(receive: Receive) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from studio.emulator.catalog import Catalog
+from studio.emulator.catalog import Catalog, ModelEntry
 from studio.emulator.config import (
     Directives,
     EmulatorConfig,
@@ -17,7 +17,13 @@ from studio.emulator.config import (
     parse_fault,
     parse_standing_fault,
 )
-from studio.emulator.responses import Family, Lifecycle
+from studio.emulator.responses import (
+    ApiError,
+    Family,
+    Lifecycle,
+    invalid_request,
+    model_not_found,
+)
 from studio.emulator.store import FaultBoard, FileStore, RequestLog, RequestRecord, TaskStore
 
 
@@ -73,6 +79,23 @@ class Call:
     def fault(self, slot: Slot) -> Fault | None:
         """The fault chosen for ``slot``, if any."""
         return self.faults.get(slot)
+
+    def openai_model(self, family: str) -> tuple[dict[str, Any], ModelEntry]:
+        """The JSON object body of an OpenAI-style request and the ``family`` model it names.
+
+        Raises :class:`ApiError`: a 400 when the body or its ``model`` is missing, the
+        gateway's 503 ``model_not_found`` when no model of ``family`` has that name.
+        """
+        body = self.body
+        if not isinstance(body, dict):
+            raise ApiError(invalid_request("openai", "the request body must be a JSON object"))
+        model_id = body.get("model")
+        if not isinstance(model_id, str) or not model_id:
+            raise ApiError(invalid_request("openai", "model is required"))
+        model = self.state.catalog.get(model_id, family)
+        if model is None:
+            raise ApiError(model_not_found("openai", model_id, self.request_id))
+        return body, model
 
     def file_url(self, name: str, query: str) -> str:
         """An absolute link to ``/files/<name>`` on the host the client used."""

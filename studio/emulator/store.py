@@ -124,7 +124,8 @@ class FileStore:
 
     def put(self, name: str, data: bytes, content_type: str, *, shared: bool = False) -> None:
         """Store a file. ``shared`` data (the one sample video, referenced by every video task)
-        does not count towards the budget."""
+        does not count towards the budget, and is never evicted: that would free nothing and
+        break a finished task's link."""
         weight = 0 if shared else len(data)
         with self._lock:
             old = self._files.pop(name, None)
@@ -132,9 +133,11 @@ class FileStore:
                 self._bytes -= old[2]
             self._files[name] = (data, content_type, weight)
             self._bytes += weight
-            while self._bytes > self._max_bytes and len(self._files) > 1:
-                _, (_, _, evicted) = self._files.popitem(last=False)
-                self._bytes -= evicted
+            while self._bytes > self._max_bytes:
+                oldest = next((k for k, v in self._files.items() if v[2] and k != name), None)
+                if oldest is None:
+                    break
+                self._bytes -= self._files.pop(oldest)[2]
 
     def get(self, name: str) -> tuple[bytes, str] | None:
         """The bytes and content type of a stored file."""

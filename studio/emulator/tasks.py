@@ -13,13 +13,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from starlette.responses import JSONResponse, Response
 
-from studio.emulator.config import Dialect, Slot
+from studio.emulator.config import Slot, text_items
 from studio.emulator.media import tos_query
-from studio.emulator.responses import random_alnum, random_digits, task_error
+from studio.emulator.responses import ApiError, random_alnum, random_digits, task_error
 from studio.emulator.state import Call
 from studio.emulator.store import VideoTask
 from studio.emulator.validation import validate_kling, validate_seedance
@@ -51,13 +51,7 @@ def marker_text(body: Any) -> str:
     if isinstance(prompt, str):
         return prompt
     content = body.get("content")
-    if isinstance(content, list):
-        return "\n".join(
-            str(item.get("text", ""))
-            for item in content
-            if isinstance(item, dict) and item.get("type") == "text"
-        )
-    return ""
+    return text_items(content) if isinstance(content, list) else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +104,13 @@ def _progress(phase: Phase, first: int) -> int:
     return max(first, min(95, first + int(share * (95 - first))))
 
 
-def _new_task(call: Call, **fields: Any) -> VideoTask:
+def _start_task(call: Call, **fields: Any) -> JSONResponse:
+    """Start a task (its timeline, outcome and result file) and answer with the gateway's video
+    object, the same for both providers."""
     outcome = call.fault(Slot.OUTCOME)
     config = call.config
     seconds = call.directives.seconds
-    return VideoTask(
+    task = VideoTask(
         created=int(time.time()),
         started=time.monotonic(),
         total=config.delay(seconds if seconds is not None else config.video_seconds),
@@ -124,9 +120,8 @@ def _new_task(call: Call, **fields: Any) -> VideoTask:
         dialect=call.directives.dialect,
         **fields,
     )
-
-
-def _created(task: VideoTask) -> JSONResponse:
+    call.state.files.put(task.file_name, sample_video(), "video/mp4", shared=True)
+    call.state.tasks.add(task)
     return JSONResponse(
         {
             "id": task.id,
@@ -145,7 +140,7 @@ async def create_seedance(call: Call) -> Response:
     req = validate_seedance(call.body, call.state.catalog)
     stamp = time.strftime("%Y%m%d%H%M%S", time.localtime())
     upstream_id = f"cgt-{stamp}-{random_alnum(5).lower()}"
-    task = _new_task(
+    return _start_task(
         call,
         id="asyntask_" + random_alnum(32),
         provider="seedance",
@@ -164,9 +159,6 @@ async def create_seedance(call: Call) -> Response:
             "request_id": call.request_id,
         },
     )
-    call.state.files.put(task.file_name, sample_video(), "video/mp4", shared=True)
-    call.state.tasks.add(task)
-    return _created(task)
 
 
 async def create_kling(call: Call) -> Response:
@@ -174,7 +166,7 @@ async def create_kling(call: Call) -> Response:
     action = str(call.request.path_params["action"])
     req = validate_kling(action, call.body, call.state.catalog)
     task_id = random_digits(18)
-    task = _new_task(
+    return _start_task(
         call,
         id=task_id,
         provider="kling",
@@ -189,9 +181,6 @@ async def create_kling(call: Call) -> Response:
             "mode": req.mode,
         },
     )
-    call.state.files.put(task.file_name, sample_video(), "video/mp4", shared=True)
-    call.state.tasks.add(task)
-    return _created(task)
 
 
 def _not_found(call: Call) -> JSONResponse:
@@ -204,35 +193,44 @@ def _not_found(call: Call) -> JSONResponse:
     return task_error(status, "task_not_exist", "task_not_exist")
 
 
-def _find(call: Call, provider: str) -> VideoTask | None:
+def _lookup(call: Call, provider: str) -> tuple[VideoTask, Phase]:
+    """The queried task of ``provider`` and where it stands; the unknown-task error if none."""
     task = call.state.tasks.get(str(call.request.path_params["task_id"]))
-    return task if task is not None and task.provider == provider else None
+    if task is None or task.provider != provider:
+        raise ApiError(_not_found(call))
+    return task, phase_of(task)
 
 
 def _video_url(call: Call, task: VideoTask) -> str:
     return call.file_url(task.file_name, tos_query(task.file_name))
 
 
-_SEEDANCE_STATUS: dict[Stage, str] = {
-    "not_start": "NOT_START",
-    "queued": "QUEUED",
-    "running": "IN_PROGRESS",
-    "succeeded": "SUCCESS",
-    "failed": "FAILURE",
+class _Spelling(NamedTuple):
+    """How one stage is written: Seedance's status, Kling's in each dialect, Kling's own."""
+
+    seedance: str
+    gateway: str
+    anyfast: str
+    kling: str
+
+
+_STATUS: dict[Stage, _Spelling] = {
+    "not_start": _Spelling("NOT_START", "NOT_START", "SUBMITTED", "submitted"),
+    "queued": _Spelling("QUEUED", "SUBMITTED", "SUBMITTED", "submitted"),
+    "running": _Spelling("IN_PROGRESS", "IN_PROGRESS", "PROCESSING", "processing"),
+    "succeeded": _Spelling("SUCCESS", "SUCCESS", "SUCCESS", "succeed"),
+    "failed": _Spelling("FAILURE", "FAILURE", "FAILED", "failed"),
 }
 
 
 async def query_seedance(call: Call) -> Response:
     """``GET /v1/video/generations/{task_id}``."""
-    task = _find(call, "seedance")
-    if task is None:
-        return _not_found(call)
-    phase = phase_of(task)
+    task, phase = _lookup(call, "seedance")
     p = task.params
     data: dict[str, Any] = {
         "task_id": task.id,
         "action": task.action,
-        "status": _SEEDANCE_STATUS[phase.stage],
+        "status": _STATUS[phase.stage].seedance,
     }
     inner: dict[str, Any] = {"id": task.upstream_id}
     fail_reason = ""
@@ -287,42 +285,15 @@ def _video_tokens(resolution: str, ratio: str, duration: int) -> int:
     return width * height * 24 * (duration if duration > 0 else 5) // 1024
 
 
-_KLING_STATUS: dict[Dialect, dict[Stage, str]] = {
-    "gateway": {
-        "not_start": "NOT_START",
-        "queued": "SUBMITTED",
-        "running": "IN_PROGRESS",
-        "succeeded": "SUCCESS",
-        "failed": "FAILURE",
-    },
-    "anyfast": {
-        "not_start": "SUBMITTED",
-        "queued": "SUBMITTED",
-        "running": "PROCESSING",
-        "succeeded": "SUCCESS",
-        "failed": "FAILED",
-    },
-}
-_KLING_INNER: dict[Stage, str] = {
-    "not_start": "submitted",
-    "queued": "submitted",
-    "running": "processing",
-    "succeeded": "succeed",
-    "failed": "failed",
-}
-
-
 async def query_kling(call: Call) -> Response:
     """``GET /kling/v1/videos/{action}/{task_id}`` and ``GET /kling/v1/videos/{task_id}``."""
-    task = _find(call, "kling")
-    if task is None:
-        return _not_found(call)
-    phase = phase_of(task)
+    task, phase = _lookup(call, "kling")
+    spelling = _STATUS[phase.stage]
     dialect = call.directives.dialect or task.dialect or call.config.status_dialect
     updated = phase.finish_time or phase.start_time or task.created
     native: dict[str, Any] = {
         "task_id": task.id,
-        "task_status": _KLING_INNER[phase.stage],
+        "task_status": spelling.kling,
         "task_status_msg": "",
     }
     if task.params["external_task_id"]:
@@ -342,7 +313,7 @@ async def query_kling(call: Call) -> Response:
     data = {
         "task_id": task.id,
         "action": task.action,
-        "status": _KLING_STATUS[dialect][phase.stage],
+        "status": spelling.gateway if dialect == "gateway" else spelling.anyfast,
         "fail_reason": fail_reason,
         "submit_time": task.created,
         "start_time": phase.start_time,

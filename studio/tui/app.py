@@ -27,7 +27,9 @@ class StudioApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("f1", "help", "Help", tooltip="Show every key", id="app.help"),
-        Binding("ctrl+q", "quit", "Quit", tooltip="Quit Studio", id="app.quit", show=False),
+        Binding(
+            "ctrl+q", "quit", "Quit", tooltip="Quit Studio", id="app.quit", show=False, priority=True
+        ),
     ]
 
     def __init__(

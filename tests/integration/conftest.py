@@ -1,9 +1,16 @@
-"""A real emulator on 127.0.0.1 (port 0) shared by the integration tests, and a client for it."""
+"""Real emulators on 127.0.0.1 (port 0) for the integration tests, and clients for them.
+
+``emulator`` is one emulator shared by the whole session (with ``client``, an
+:class:`AnyFastClient` of it); ``emulator_factory`` starts emulators with a configuration of the
+test module's own, and ``emulator_client`` opens a plain httpx client on one of them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
+import httpx
 import pytest
 
 from studio.api import AnyFastClient, Timeouts
@@ -26,6 +33,41 @@ def emulator(emulator_server: EmulatorServer) -> Iterator[EmulatorServer]:
     emulator_server.clear_faults()
     yield emulator_server
     emulator_server.clear_faults()
+
+
+@pytest.fixture(scope="module")
+def emulator_factory() -> Iterator[Callable[..., EmulatorServer]]:
+    """``emulator_factory(**fields)``: a running emulator on 127.0.0.1, port 0, configured with
+    those :class:`EmulatorConfig` fields. Every one is stopped once the module's tests are done;
+    ``with emulator_factory(...) as server:`` stops it at the end of the block instead."""
+    started: list[EmulatorServer] = []
+
+    def start(**fields: Any) -> EmulatorServer:
+        server = EmulatorServer(EmulatorConfig(**fields), host="127.0.0.1", port=0)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def emulator_client() -> Iterator[Callable[[EmulatorServer], httpx.Client]]:
+    """``emulator_client(server)``: an httpx client of ``server`` that sends its key. After the
+    test the client is closed and the server's faults are cleared."""
+    opened: list[tuple[EmulatorServer, httpx.Client]] = []
+
+    def open_client(server: EmulatorServer) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        client = httpx.Client(base_url=server.base_url, headers=headers, timeout=10)
+        opened.append((server, client))
+        return client
+
+    yield open_client
+    for server, client in opened:
+        client.close()
+        server.clear_faults()
 
 
 @pytest.fixture

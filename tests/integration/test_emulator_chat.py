@@ -7,33 +7,30 @@ import json
 import struct
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from studio.emulator import EmulatorConfig, EmulatorServer
+from studio.emulator import EmulatorServer
 from studio.emulator.replies import tokenize
 
 KEY = "sk-test"
 
 
 @pytest.fixture(scope="module")
-def emu() -> Iterator[EmulatorServer]:
-    config = EmulatorConfig(
+def emu(emulator_factory: Callable[..., EmulatorServer]) -> EmulatorServer:
+    return emulator_factory(
         api_key=KEY, token_rate=0, reply_tokens=40, exact_reply_length=True, ping_interval=0.1
     )
-    with EmulatorServer(config) as server:
-        yield server
 
 
 @pytest.fixture
-def client(emu: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {KEY}"}
-    with httpx.Client(base_url=emu.base_url, headers=headers, timeout=10) as c:
-        yield c
-    emu.clear_faults()
+def client(
+    emu: EmulatorServer, emulator_client: Callable[[EmulatorServer], httpx.Client]
+) -> httpx.Client:
+    return emulator_client(emu)
 
 
 def chat_body(text: str = "How do streams work?", **extra: Any) -> dict[str, Any]:
@@ -186,6 +183,32 @@ def test_max_tokens_cuts_with_finish_reason_length(client: httpx.Client) -> None
     assert json.loads(events[-3])["choices"][0]["finish_reason"] == "length"
 
 
+def test_max_tokens_caps_a_reply_that_ends_at_a_section(
+    emulator_factory: Callable[..., EmulatorServer],
+    emulator_client: Callable[[EmulatorServer], httpx.Client],
+) -> None:
+    # By default a reply runs on to the end of the section that reaches reply_tokens; it used to
+    # run past max_tokens too, with finish_reason "stop".
+    with emulator_factory(api_key=KEY, token_rate=0, reply_tokens=40) as server:
+        c = emulator_client(server)
+        natural = c.post("/v1/chat/completions", json=chat_body()).json()
+        length = natural["usage"]["completion_tokens"]
+        assert length > 41
+        capped = c.post("/v1/chat/completions", json=chat_body(max_tokens=41)).json()
+        assert capped["usage"]["completion_tokens"] == 41
+        assert capped["choices"][0]["finish_reason"] == "length"
+        text = capped["choices"][0]["message"]["content"]
+        assert len(tokenize(text)) == 41
+        assert natural["choices"][0]["message"]["content"].startswith(text)
+        events = sse_events(stream_text(c, chat_body(stream=True, max_completion_tokens=41)))
+        assert content_of(events) == text
+        assert json.loads(events[-3])["choices"][0]["finish_reason"] == "length"
+        assert json.loads(events[-2])["usage"]["completion_tokens"] == 41
+        roomy = c.post("/v1/chat/completions", json=chat_body(max_tokens=length)).json()
+        assert roomy["usage"]["completion_tokens"] == length
+        assert roomy["choices"][0]["finish_reason"] == "stop"
+
+
 def test_marker_is_stripped_and_header_wins(client: httpx.Client) -> None:
     body = chat_body("Tell me about rust [[emulator: tokens=5]] please")
     r = client.post("/v1/chat/completions", json=body)
@@ -296,7 +319,8 @@ def test_token_rate_paces_the_stream(client: httpx.Client) -> None:
 
 
 def test_keepalive_pings_while_waiting_for_a_slow_token(client: httpx.Client) -> None:
-    raw = stream_text(client, chat_body(stream=True), headers={"X-Emulator": "rate=3; tokens=2"})
+    # A 0.5 s wait between the two tokens holds four 0.1 s beats: slack for a busy machine.
+    raw = stream_text(client, chat_body(stream=True), headers={"X-Emulator": "rate=2; tokens=2"})
     assert raw.count(": PING") >= 3
 
 
@@ -435,8 +459,8 @@ def test_error_event_fault_ends_the_stream_with_an_error(client: httpx.Client) -
 
 def test_stall_fault_sends_only_pings_then_closes(client: httpx.Client) -> None:
     started = time.monotonic()
-    raw, error = collect(client, "fault=stall:0.4")
-    assert time.monotonic() - started >= 0.35
+    raw, error = collect(client, "fault=stall:0.6")
+    assert time.monotonic() - started >= 0.55
     assert isinstance(error, httpx.RemoteProtocolError)
     events = sse_events(raw)
     assert json.loads(events[0])["choices"][0]["delta"]["role"] == "assistant"
@@ -450,7 +474,8 @@ def test_drip_fault_delivers_tiny_pieces(client: httpx.Client) -> None:
         "POST",
         "/v1/chat/completions",
         json=chat_body(stream=True),
-        headers={"X-Emulator": "fault=drip:1; tokens=5"},
+        # 4 ms between pieces (~0.5 s in all) leaves a busy client time to read each alone.
+        headers={"X-Emulator": "fault=drip:4; tokens=1"},
     ) as response:
         pieces.extend(response.iter_raw())
     raw = b"".join(pieces).decode()

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -30,17 +30,15 @@ CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 
 
 @pytest.fixture(scope="module")
-def emu() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorConfig(api_key=KEY, token_rate=0, reply_tokens=10)) as server:
-        yield server
+def emu(emulator_factory: Callable[..., EmulatorServer]) -> EmulatorServer:
+    return emulator_factory(api_key=KEY, token_rate=0, reply_tokens=10)
 
 
 @pytest.fixture
-def client(emu: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {KEY}"}
-    with httpx.Client(base_url=emu.base_url, headers=headers, timeout=10) as c:
-        yield c
-    emu.clear_faults()
+def client(
+    emu: EmulatorServer, emulator_client: Callable[[EmulatorServer], httpx.Client]
+) -> httpx.Client:
+    return emulator_client(emu)
 
 
 # --- queued faults ---------------------------------------------------------------------------
@@ -93,12 +91,13 @@ def test_bad_fault_spec_is_rejected(emu: EmulatorServer) -> None:
         emu.inject("429", count=0)
 
 
-def test_standing_faults_from_the_config() -> None:
-    config = EmulatorConfig(api_key=KEY, token_rate=0, faults=("503@/v1/chat", "429*1@/v1/models"))
-    with (
-        EmulatorServer(config) as server,
-        httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {KEY}"}) as c,
-    ):
+def test_standing_faults_from_the_config(
+    emulator_factory: Callable[..., EmulatorServer],
+    emulator_client: Callable[[EmulatorServer], httpx.Client],
+) -> None:
+    faults = ("503@/v1/chat", "429*1@/v1/models")
+    with emulator_factory(api_key=KEY, token_rate=0, faults=faults) as server:
+        c = emulator_client(server)
         assert [c.get("/v1/models").status_code for _ in range(2)] == [429, 200]
         assert c.post("/v1/chat/completions", json=CHAT).status_code == 503
         assert c.post("/v1/chat/completions", json=CHAT).status_code == 503
@@ -125,23 +124,26 @@ def test_request_log_records_every_request(emu: EmulatorServer, client: httpx.Cl
 
 
 def test_http_control_endpoints(emu: EmulatorServer, client: httpx.Client) -> None:
-    plain = httpx.Client(base_url=emu.base_url)
-    r = plain.post("/_emulator/faults", json={"spec": "429:task", "count": 1, "path": "/v1/models"})
-    assert r.status_code == 200
-    assert r.json()["faults"] == [{"spec": "429:task", "count": 1, "path": "/v1/models"}]
-    assert client.get("/v1/models").status_code == 429
-    assert client.get("/v1/models").status_code == 200
-    assert plain.post("/_emulator/faults", json={"spec": "500", "count": None}).status_code == 200
-    assert plain.get("/_emulator/faults").json()["faults"][0]["count"] is None
-    assert client.get("/v1/models").status_code == 500
-    assert plain.delete("/_emulator/faults").json() == {"ok": True, "cleared": 1}
-    assert client.get("/v1/models").status_code == 200
-    bad = plain.post("/_emulator/faults", json={"spec": "nonsense"})
-    assert bad.status_code == 400
-    log = plain.get("/_emulator/requests").json()["requests"]
-    assert {"method", "path", "status", "idempotency_key", "at"} <= set(log[-1])
-    assert log[-1]["path"] == "/_emulator/faults" and log[-1]["status"] == 400
-    plain.close()
+    with httpx.Client(base_url=emu.base_url) as plain:
+        r = plain.post(
+            "/_emulator/faults", json={"spec": "429:task", "count": 1, "path": "/v1/models"}
+        )
+        assert r.status_code == 200
+        assert r.json()["faults"] == [{"spec": "429:task", "count": 1, "path": "/v1/models"}]
+        assert client.get("/v1/models").status_code == 429
+        assert client.get("/v1/models").status_code == 200
+        assert (
+            plain.post("/_emulator/faults", json={"spec": "500", "count": None}).status_code == 200
+        )
+        assert plain.get("/_emulator/faults").json()["faults"][0]["count"] is None
+        assert client.get("/v1/models").status_code == 500
+        assert plain.delete("/_emulator/faults").json() == {"ok": True, "cleared": 1}
+        assert client.get("/v1/models").status_code == 200
+        bad = plain.post("/_emulator/faults", json={"spec": "nonsense"})
+        assert bad.status_code == 400
+        log = plain.get("/_emulator/requests").json()["requests"]
+        assert {"method", "path", "status", "idempotency_key", "at"} <= set(log[-1])
+        assert log[-1]["path"] == "/_emulator/faults" and log[-1]["status"] == 400
 
 
 # --- grammar and config ----------------------------------------------------------------------
@@ -283,15 +285,21 @@ def test_stop_ends_a_stalled_stream_promptly() -> None:
             outcome.append(type(exc).__name__)
 
     reader = threading.Thread(target=read)
-    reader.start()
-    deadline = time.monotonic() + 5
-    while "data" not in outcome and time.monotonic() < deadline:
-        time.sleep(0.01)
-    started = time.monotonic()
-    server.stop()
-    assert time.monotonic() - started < 2
-    reader.join(5)
-    assert outcome[-1] == "RemoteProtocolError"
+    try:
+        reader.start()
+        deadline = time.monotonic() + 5
+        while "data" not in outcome and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started = time.monotonic()
+        server.stop()
+        # Well under uvicorn's graceful-shutdown timeout (3 s), which a stalled stream that
+        # ignored the stop would run into.
+        assert time.monotonic() - started < 2
+        reader.join(5)
+        assert outcome[-1] == "RemoteProtocolError"
+    finally:
+        server.stop()
+        reader.join(5)
 
 
 async def test_create_app_runs_under_any_asgi_server() -> None:

@@ -5,31 +5,30 @@ from __future__ import annotations
 import base64
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from studio.emulator import EmulatorConfig, EmulatorServer
+from studio.emulator import EmulatorServer
+from studio.emulator.store import FileStore
 
 KEY = "sk-media"
 MODEL = "doubao-seedream-4-0-250828"
 
 
 @pytest.fixture(scope="module")
-def emu() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorConfig(api_key=KEY)) as server:
-        yield server
+def emu(emulator_factory: Callable[..., EmulatorServer]) -> EmulatorServer:
+    return emulator_factory(api_key=KEY)
 
 
 @pytest.fixture
-def client(emu: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {KEY}"}
-    with httpx.Client(base_url=emu.base_url, headers=headers, timeout=10) as c:
-        yield c
-    emu.clear_faults()
+def client(
+    emu: EmulatorServer, emulator_client: Callable[[EmulatorServer], httpx.Client]
+) -> httpx.Client:
+    return emulator_client(emu)
 
 
 def generate(client: httpx.Client, **fields: Any) -> httpx.Response:
@@ -178,6 +177,29 @@ def test_range_requests_resume_a_download(png_url: str) -> None:
     assert stale.status_code == 200 and stale.content == whole
 
 
+def test_invalid_range_is_ignored_and_unsatisfiable_is_a_tos_error(png_url: str) -> None:
+    whole = httpx.get(png_url).content
+    backwards = httpx.get(png_url, headers={"Range": "bytes=5-3"})  # invalid: ignored
+    assert backwards.status_code == 200 and backwards.content == whole
+    beyond = httpx.get(png_url, headers={"Range": f"bytes={len(whole) + 10}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{len(whole)}"
+    assert beyond.headers["content-type"].startswith("application/xml")
+    assert "<Code>InvalidRange</Code>" in beyond.text
+
+
+def test_video_files_outlive_the_image_budget() -> None:
+    # Shared video data costs the budget nothing, so evicting it would free nothing and only
+    # break a finished task's link; images are evicted oldest first.
+    store = FileStore(max_bytes=250)
+    store.put("task.mp4", b"v" * 1000, "video/mp4", shared=True)
+    for i in range(4):
+        store.put(f"img-{i}.png", b"p" * 100, "image/png")
+    assert store.get("task.mp4") == (b"v" * 1000, "video/mp4")
+    kept = [store.get(f"img-{i}.png") is not None for i in range(4)]
+    assert kept == [False, False, True, True]
+
+
 def test_unknown_file_is_404(emu: EmulatorServer) -> None:
     r = httpx.get(f"{emu.base_url}/files/nothing.png")
     assert r.status_code == 404
@@ -211,7 +233,7 @@ def test_disconnect_fault_cuts_a_download_after_n_bytes(emu: EmulatorServer, png
 
 
 def test_drip_fault_slows_a_download_into_small_pieces(emu: EmulatorServer, png_url: str) -> None:
-    emu.inject("drip:0.5", count=1, path="/files")
+    emu.inject("drip:10", count=1, path="/files")  # 20 pieces, 10 ms apart
     with httpx.stream("GET", png_url, headers={"Range": "bytes=0-139"}) as response:
         pieces = list(response.iter_raw())
     assert b"".join(pieces)[:8] == b"\x89PNG\r\n\x1a\n"

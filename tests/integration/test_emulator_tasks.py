@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from studio.emulator import EmulatorConfig, EmulatorServer
+from studio.emulator import EmulatorServer
 
 KEY = "sk-video"
 TERMINAL = {"SUCCESS", "FAILURE", "FAILED"}
@@ -20,18 +20,16 @@ ANYFAST_ORDER = ["SUBMITTED", "PROCESSING", "SUCCESS", "FAILED"]
 
 
 @pytest.fixture(scope="module")
-def emu() -> Iterator[EmulatorServer]:
+def emu(emulator_factory: Callable[..., EmulatorServer]) -> EmulatorServer:
     # 45 emulated seconds at speed 50: each task runs about 0.9 s.
-    with EmulatorServer(EmulatorConfig(api_key=KEY, speed=50, video_seconds=45)) as server:
-        yield server
+    return emulator_factory(api_key=KEY, speed=50, video_seconds=45)
 
 
 @pytest.fixture
-def client(emu: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {KEY}"}
-    with httpx.Client(base_url=emu.base_url, headers=headers, timeout=10) as c:
-        yield c
-    emu.clear_faults()
+def client(
+    emu: EmulatorServer, emulator_client: Callable[[EmulatorServer], httpx.Client]
+) -> httpx.Client:
+    return emulator_client(emu)
 
 
 def seedance(client: httpx.Client, text: str = "a cat at a piano", **fields: Any) -> httpx.Response:
@@ -259,12 +257,12 @@ def test_unknown_task_ids(client: httpx.Client, emu: EmulatorServer) -> None:
     assert client.get(f"/kling/v1/videos/{seedance_id}").json() == missing
 
 
-def test_not_found_status_from_config() -> None:
-    config = EmulatorConfig(api_key=KEY, not_found_status=404)
-    with EmulatorServer(config) as server:
-        r = httpx.get(
-            f"{server.base_url}/v1/video/generations/x", headers={"Authorization": f"Bearer {KEY}"}
-        )
+def test_not_found_status_from_config(
+    emulator_factory: Callable[..., EmulatorServer],
+    emulator_client: Callable[[EmulatorServer], httpx.Client],
+) -> None:
+    with emulator_factory(api_key=KEY, not_found_status=404) as server:
+        r = emulator_client(server).get("/v1/video/generations/x")
         assert r.status_code == 404
 
 
@@ -356,12 +354,12 @@ def test_kling_anyfast_dialect_from_the_create_marker(client: httpx.Client) -> N
     assert "PROCESSING" in statuses and statuses[-1] == "SUCCESS"
 
 
-def test_kling_anyfast_dialect_from_the_config() -> None:
-    config = EmulatorConfig(api_key=KEY, status_dialect="anyfast", video_seconds=0)
-    with (
-        EmulatorServer(config) as server,
-        httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {KEY}"}) as c,
-    ):
+def test_kling_anyfast_dialect_from_the_config(
+    emulator_factory: Callable[..., EmulatorServer],
+    emulator_client: Callable[[EmulatorServer], httpx.Client],
+) -> None:
+    with emulator_factory(api_key=KEY, status_dialect="anyfast", video_seconds=0) as server:
+        c = emulator_client(server)
         task_id = kling(c).json()["id"]
         assert c.get(f"/kling/v1/videos/{task_id}").json()["data"]["status"] == "SUCCESS"
         failing = kling(c, prompt="x [[emulator: fault=fail:nope]]").json()["id"]
