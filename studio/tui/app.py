@@ -28,7 +28,13 @@ class StudioApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "Help", tooltip="Show every key", id="app.help"),
         Binding(
-            "ctrl+q", "quit", "Quit", tooltip="Quit Studio", id="app.quit", show=False, priority=True
+            "ctrl+q",
+            "quit",
+            "Quit",
+            tooltip="Quit Studio",
+            id="app.quit",
+            show=False,
+            priority=True,
         ),
     ]
 
@@ -164,5 +170,8 @@ _PROMPT_KEYS = [
 
 def run_app(settings: Settings, *, demo: bool) -> int:
     """Run the TUI until the user quits; returns the exit code."""
+    from studio.tui import previews
+
+    previews.prepare()  # must happen before Textual takes over the terminal
     StudioApp(settings, demo=demo).run()
     return 0

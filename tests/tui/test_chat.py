@@ -299,3 +299,47 @@ async def test_keymap_from_the_config_rebinds_an_action(settings: Settings) -> N
         await wait_for(lambda: app.screen.__class__.__name__ == "HelpScreen")
         keys = list(app.screen.table.columns[0]._cells)  # type: ignore[attr-defined]
         assert "f5" in keys
+
+
+async def test_attachment_preview_when_available(
+    make_app: Callable[..., StudioApp], tmp_path: Path
+) -> None:
+    from studio.tui import previews
+
+    assert previews.prepare()  # under pytest stdout is no TTY: textual-image uses its defaults
+    png(tmp_path / "preview.png", 64, 48)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = active_pane(app)
+        await pane.attach(app.load_attachment(str(tmp_path / "preview.png")))
+        await send(pilot, "Look")
+        await reply_done(app, 2)
+        user = pane.views()[0]
+        assert len(user.query(".preview")) == 1
+        assert len(user.query(".chip")) == 1
+
+
+async def test_alt_keys_from_a_real_terminal_are_not_typed(
+    make_app: Callable[..., StudioApp], tmp_path: Path
+) -> None:
+    """A terminal sends alt+a with character "a"; it must attach, not type an "a"."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = active_pane(app)
+        prompt = pane.query_one(PromptInput)
+        prompt.focus()
+
+        def terminal_sends(key: str, character: str) -> None:
+            event = events.Key(key, character)
+            event.set_sender(app)
+            assert app._driver is not None
+            app._driver.send_message(event)  # the path a real terminal's keys take
+
+        terminal_sends("alt+a", "a")
+        await wait_for(lambda: app.screen.__class__.__name__ == "AttachPrompt")
+        await pilot.press("escape")
+        assert prompt.text == ""
+        terminal_sends("a", "a")
+        await wait_for(lambda: prompt.text == "a")

@@ -10,9 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message as TextualMessage
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from studio.store import Attachment, Message, MessageStatus, Role
+from studio.tui import previews
 from studio.tui.widgets.streaming import StreamingMarkdown
 
 STATUS_MARKS = {
@@ -92,6 +94,10 @@ class MessageView(Vertical, can_focus=True):
             with Horizontal(classes="attachments"):
                 for att in self.message.attachments:
                     yield Static(attachment_label(att), classes="chip", markup=False)
+            shown = [p for p in map(self._preview, self.message.attachments) if p is not None]
+            if shown:
+                with Horizontal(classes="previews"):
+                    yield from shown
         if self.message.role is Role.ASSISTANT:
             yield StreamingMarkdown(self.message.content, streaming=self._streaming)
         else:
@@ -100,6 +106,12 @@ class MessageView(Vertical, can_focus=True):
             yield Static(self.message.error or "", classes="error-text", markup=False)
             yield Button("Retry", variant="warning", classes="retry", compact=True)
         self._apply_status()
+
+    def _preview(self, att: Attachment) -> Widget | None:
+        if not previews.available() or att.url is not None:
+            return None
+        data = self.app.store.attachment_data(att.id)  # type: ignore[attr-defined]
+        return previews.preview(data or b"")
 
     def _who(self) -> str:
         when = datetime.fromtimestamp(self.message.created_at).strftime("%H:%M")

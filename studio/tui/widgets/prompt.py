@@ -46,6 +46,12 @@ class PromptInput(TextArea):
         self._history_index = -1
 
     async def _on_key(self, event: events.Key) -> None:
+        if event.key.startswith(("alt+", "ctrl+")) and event.key not in NEWLINE_KEYS:
+            # A real terminal's alt+a arrives with character "a"; TextArea would type it.
+            # Leave modifier combos to the bindings (TextArea's own ctrl keys are bindings too).
+            # Textual runs every class's _on_key: prevent_default keeps TextArea's from typing.
+            event.prevent_default()
+            return
         if event.key == "enter":
             event.prevent_default()
             event.stop()
