@@ -13,8 +13,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from studio.api import media
-from studio.clipboard import copy_text
+from studio.clipboard import copy_text, save_text
 from studio.config import Settings, set_value
+from studio.paths import data_dir, ensure_dir
 from studio.store import NewAttachment, Store
 from studio.tui.gateway import Gateway
 
@@ -79,7 +80,15 @@ class StudioApp(App[None]):
     async def copy_text(self, text: str, what: str = "text") -> None:
         """Copy following client-guide §5 and say honestly what happened."""
         result = await copy_text(text, mode=self.settings.clipboard, write=self._write_raw)
-        self.notify(f"{what.capitalize()}: {result.message}")
+        message = f"{what.capitalize()}: {result.message}"
+        if result.too_long and not result.native_ok:
+            try:
+                saved = save_text(text, ensure_dir(data_dir() / "saved"), what.replace(" ", "-"))
+            except OSError as exc:
+                message += f" — and saving it to a file failed: {exc.strerror or exc}"
+            else:
+                message += f" — the full text is saved to {saved}"
+        self.notify(message, timeout=8 if result.too_long else 4)
 
     def _write_raw(self, sequence: str) -> None:
         driver = self._driver

@@ -343,3 +343,18 @@ async def test_alt_keys_from_a_real_terminal_are_not_typed(
         assert prompt.text == ""
         terminal_sends("a", "a")
         await wait_for(lambda: prompt.text == "a")
+
+
+async def test_a_reply_too_long_for_osc52_is_also_saved_to_a_file(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = make_app()
+    written: list[str] = []
+    app._write_raw = written.append  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE):
+        await app.copy_text("x" * 200_000, "reply")
+        await wait_for(lambda: any("saved to" in str(n.message) for n in app._notifications))
+        note = next(str(n.message) for n in app._notifications if "saved to" in str(n.message))
+        assert "saved to" in note
+        path = Path(note.rsplit("saved to ", 1)[1])
+        assert path.read_text() == "x" * 200_000
