@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import struct
 import zlib
@@ -357,4 +358,4 @@ async def test_a_reply_too_long_for_osc52_is_also_saved_to_a_file(
         note = next(str(n.message) for n in app._notifications if "saved to" in str(n.message))
         assert "saved to" in note
         path = Path(note.rsplit("saved to ", 1)[1])
-        assert path.read_text() == "x" * 200_000
+    assert await asyncio.to_thread(path.read_text) == "x" * 200_000
