@@ -6,6 +6,7 @@ import dataclasses
 import os
 from collections.abc import Iterable
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from textual.app import App, SystemCommand
@@ -13,11 +14,15 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from studio.api import media
+from studio.api.errors import AnyFastError, MediaInputError, describe
 from studio.clipboard import copy_text, save_text
 from studio.config import Settings, set_value
 from studio.paths import data_dir, ensure_dir
 from studio.store import NewAttachment, Store
 from studio.tui.gateway import Gateway
+
+if TYPE_CHECKING:
+    from studio.jobs import EngineConfig
 
 
 class StudioApp(App[None]):
@@ -28,6 +33,24 @@ class StudioApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("f1", "help", "Help", tooltip="Show every key", id="app.help"),
+        Binding(
+            "ctrl+g,alt+j",
+            "toggle_jobs",
+            "Jobs",
+            tooltip="Show or hide the job queue (from any screen)",
+            id="app.jobs",
+            priority=True,
+        ),
+        Binding(
+            "f10", "new_image", "Image", tooltip="Generate an image (Seedream)", id="app.image"
+        ),
+        Binding(
+            "f12",
+            "new_video",
+            "Video",
+            tooltip="Generate a video (Seedance, Kling)",
+            id="app.video",
+        ),
         Binding(
             "ctrl+q",
             "quit",
@@ -46,11 +69,15 @@ class StudioApp(App[None]):
         demo: bool = False,
         store: Store | None = None,
         gateway: Gateway | None = None,
+        jobs_config: EngineConfig | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.store = store or Store.open()
         self.gateway = gateway or Gateway(settings, demo=demo)
+        from studio.tui.jobs import JobsController
+
+        self.jobs = JobsController(self, jobs_config)
         self.recovered = self.store.recover_interrupted()
         if settings.theme in self.available_themes:
             self.theme = settings.theme
@@ -72,6 +99,7 @@ class StudioApp(App[None]):
             self.notify(warning, severity="warning", timeout=10)
 
     async def on_unmount(self) -> None:
+        await self.jobs.stop()
         await self.gateway.aclose()
         self.store.close()
 
@@ -122,6 +150,99 @@ class StudioApp(App[None]):
         set_value("favourite_models", ",".join(favourites))
         self.settings = dataclasses.replace(self.settings, favourite_models=favourites)
         return added
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def set_terminal_title(self, title: str) -> None:
+        """The terminal window's title (OSC 2), e.g. how many jobs are running."""
+        safe = "".join(ch for ch in title if ch.isprintable())
+        self._write_raw(f"\x1b]2;{safe}\x07")
+
+    def message_added(self, message: object) -> None:
+        """A message was added outside a pane (a finished job): show it where it is open."""
+        from studio.tui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.show_new_message(message)
+
+    def action_toggle_jobs(self) -> None:
+        from studio.tui.screens.main import MainScreen
+
+        if isinstance(self.screen, MainScreen):
+            self.screen.toggle_jobs()
+        else:
+            from studio.tui.screens.jobs_screen import JobsScreen
+
+            if isinstance(self.screen, JobsScreen):
+                self.screen.dismiss()
+            else:
+                self.push_screen(JobsScreen())
+
+    def action_new_image(self) -> None:
+        self.run_worker(self._new_media("image"), exclusive=True, group="media-form")
+
+    def action_new_video(self) -> None:
+        self.run_worker(self._new_media("video"), exclusive=True, group="media-form")
+
+    async def _new_media(self, kind: str, prompt: str = "", cid: int | None = None) -> None:
+        from studio.tui.screens.media_forms import ImageForm, VideoForm
+
+        if self.gateway.needs_key:
+            self.notify("Set a key or start the demo first (see the welcome panel).")
+            return
+        form = (
+            ImageForm(self.settings.image_model, prompt)
+            if kind == "image"
+            else VideoForm(self.settings.video_model, prompt)
+        )
+        request = await self.push_screen_wait(form)
+        if request is not None:
+            await self.submit_media(request, cid)
+
+    async def submit_media(self, request: object, cid: int | None = None) -> None:
+        from studio.jobs.submission import JobRequestError
+        from studio.tui.screens.media_forms import MediaRequest
+
+        assert isinstance(request, MediaRequest)
+        try:
+            job = await self.jobs.submit(request, cid)
+        except (AnyFastError, JobRequestError, MediaInputError) as exc:
+            self.notify(
+                describe(exc) if isinstance(exc, AnyFastError) else str(exc),
+                severity="error",
+                timeout=10,
+            )
+            return
+        self.notify(f"{job.kind.value.capitalize()} job #{job.id} submitted — ctrl+g shows it")
+
+    async def job_action(self, job_id: int, action: str) -> None:
+        if action == "remove":
+            self.run_worker(self._remove_job(job_id), group="job-remove")
+            return
+        message = await self.jobs.act(job_id, action)
+        if message:
+            self.notify(message, timeout=10)
+
+    async def _remove_job(self, job_id: int) -> None:
+        from studio.tui.screens.dialogs import Choice
+
+        answer = await self.push_screen_wait(
+            Choice(
+                f"Remove job #{job_id} from the list?",
+                [
+                    ("delete", "Remove and delete its files"),
+                    ("keep", "Remove, keep the files"),
+                    ("cancel", "Cancel"),
+                ],
+            )
+        )
+        if answer in ("delete", "keep"):
+            self.notify(await self.jobs.remove(job_id, delete_files=answer == "delete"))
+            from studio.tui.screens.job_detail import JobDetail
+
+            if isinstance(self.screen, JobDetail):
+                self.screen.dismiss()
 
     # -- help and the command palette ----------------------------------------------------------
 

@@ -18,7 +18,9 @@ SIZE = (140, 44)
 
 @pytest.fixture(scope="session")
 def tui_emulator() -> Iterator[EmulatorServer]:
-    config = EmulatorConfig(api_key=TUI_KEY, token_rate=0, reply_tokens=120, ping_interval=0.2)
+    config = EmulatorConfig(
+        api_key=TUI_KEY, token_rate=0, reply_tokens=120, ping_interval=0.2, video_seconds=2.0
+    )
     with EmulatorServer(config) as emu:
         yield emu
 

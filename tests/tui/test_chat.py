@@ -23,6 +23,25 @@ from studio.tui.widgets.streaming import StreamingMarkdown
 from .conftest import SIZE, active_pane, reply_done, wait_for
 
 
+class OSC52:
+    """The clipboard sequences among everything the app wrote raw (titles are written too)."""
+
+    def __init__(self, sent: list[str]) -> None:
+        self.sent = sent
+
+    def _copies(self) -> list[str]:
+        return [s for s in self.sent if s.startswith("\x1b]52;")]
+
+    def __bool__(self) -> bool:
+        return bool(self._copies())
+
+    def __len__(self) -> int:
+        return len(self._copies())
+
+    def __getitem__(self, index: int) -> str:
+        return self._copies()[index]
+
+
 async def send(pilot: Pilot[None], text: str) -> ChatPane:
     pane = active_pane(pilot.app)  # type: ignore[arg-type]
     prompt = pane.query_one(PromptInput)
@@ -119,8 +138,9 @@ async def test_edit_last_message_and_resend(make_app: Callable[..., StudioApp]) 
 
 async def test_select_copy_and_delete_a_message(make_app: Callable[..., StudioApp]) -> None:
     app = make_app()
-    written: list[str] = []
-    app._write_raw = written.append  # type: ignore[method-assign]
+    sent: list[str] = []
+    app._write_raw = sent.append  # type: ignore[method-assign]
+    written = OSC52(sent)
     async with app.run_test(size=SIZE) as pilot:
         pane = await send(pilot, "Copy this")
         await reply_done(app, 2)
@@ -142,8 +162,9 @@ async def test_select_copy_and_delete_a_message(make_app: Callable[..., StudioAp
 
 async def test_copy_last_code_block(make_app: Callable[..., StudioApp]) -> None:
     app = make_app()
-    written: list[str] = []
-    app._write_raw = written.append  # type: ignore[method-assign]
+    sent: list[str] = []
+    app._write_raw = sent.append  # type: ignore[method-assign]
+    written = OSC52(sent)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "Show code [[emulator: tokens=300]]")
         await reply_done(app, 2)

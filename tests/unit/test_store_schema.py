@@ -108,21 +108,24 @@ def test_older_database_is_upgraded_one_transaction_per_script(
     path = tmp_path / "old.db"
     with Store.open(path) as store:
         conversation = store.create_conversation(title="from version 1")
+    packaged = schema.migrations()
+    base = len(packaged)
     extra = (
-        Migration(2, "0002_tags.sql", "CREATE TABLE tags (name TEXT PRIMARY KEY);\n"),
         Migration(
-            3,
-            "0003_trigger.sql",
+            base + 1, f"{base + 1:04d}_tags.sql", "CREATE TABLE tags (name TEXT PRIMARY KEY);\n"
+        ),
+        Migration(
+            base + 2,
+            f"{base + 2:04d}_trigger.sql",
             "-- a trigger body has semicolons inside\n"
             "CREATE TRIGGER tags_lower AFTER INSERT ON tags BEGIN\n"
             "  UPDATE tags SET name = lower(name) WHERE name = NEW.name;\n"
             "END;\n",
         ),
     )
-    packaged = schema.migrations()
     monkeypatch.setattr(schema, "migrations", lambda: packaged + extra)
     with Store.open(path) as store:
-        assert store.schema_version == 3
+        assert store.schema_version == base + 2
         assert store.get_conversation(conversation.id) is not None
     with sqlite3.connect(path) as raw:
         raw.execute("INSERT INTO tags VALUES ('LOUD')")
@@ -132,13 +135,15 @@ def test_older_database_is_upgraded_one_transaction_per_script(
 def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "broken.db"
     Store.open(path).close()
-    broken = Migration(2, "0002_broken.sql", "CREATE TABLE half (x);\nCREATE TABLE oops (;\n")
     packaged = schema.migrations()
+    broken = Migration(
+        len(packaged) + 1, "NNNN_broken.sql", "CREATE TABLE half (x);\nCREATE TABLE oops (;\n"
+    )
     monkeypatch.setattr(schema, "migrations", lambda: (*packaged, broken))
     with pytest.raises(StoreError, match="syntax error"):
         Store.open(path)
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(packaged)
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
     assert "half" not in tables
 

@@ -69,6 +69,29 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
+class Choice(ModalScreen[str | None]):
+    """Pick one of a few answers (buttons); esc means None."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="choice.cancel")]
+
+    def __init__(self, question: str, answers: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.question = question
+        self.answers = answers
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-title", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                for value, label in self.answers:
+                    yield Button(label, id=f"choice-{value}")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        value = (event.button.id or "").removeprefix("choice-")
+        self.dismiss(None if value == "cancel" else value)
+
+
 @dataclass(frozen=True)
 class ConversationOptions:
     system_prompt: str | None

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static, Tab, Tabs
 
-from studio.api.errors import MediaInputError
+from studio.api.errors import AnyFastError, MediaInputError, describe
 from studio.tui.screens.dialogs import (
     AttachPrompt,
     Confirm,
@@ -19,9 +19,12 @@ from studio.tui.screens.dialogs import (
     SettingsForm,
     TextPrompt,
 )
+from studio.tui.screens.job_detail import JobDetail
+from studio.tui.screens.media_forms import MediaRequest
 from studio.tui.screens.model_picker import ModelPicker
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
+from studio.tui.widgets.job_sidebar import JobSidebar
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
@@ -101,6 +104,7 @@ class MainScreen(Screen[None]):
                     yield Static(WELCOME)
                     yield Input(placeholder="sk-…", password=True, id="key-input")
                     yield Button("Start the demo (ctrl+d)", id="demo-button")
+            yield JobSidebar(id="jobs-sidebar", classes="hidden")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -109,11 +113,72 @@ class MainScreen(Screen[None]):
             self._show_welcome(True)
         await self._restore()
         self.set_timer(0.2, self._warm_gateway)
+        self.studio.jobs.listeners.append(self._jobs_changed)
 
     def _warm_gateway(self) -> None:
-        """Start the client (and the demo emulator) after the first frame, not on first send."""
+        """Start the client (and the demo emulator) after the first frame, not on first send;
+        then the job engine, which resumes unfinished jobs from earlier sessions."""
         if not self.studio.gateway.needs_key:
-            self.run_worker(self.studio.gateway.client(), group="warm", exit_on_error=False)
+            self.run_worker(self._warm(), group="warm", exit_on_error=False)
+
+    async def _warm(self) -> None:
+        await self.studio.gateway.client()
+        try:
+            await self.studio.jobs.ensure_started()
+        except AnyFastError as exc:
+            self.notify(f"The job engine could not start: {describe(exc)}", severity="error")
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    def toggle_jobs(self) -> None:
+        sidebar = self.query_one("#jobs-sidebar", JobSidebar)
+        show = sidebar.has_class("hidden")
+        sidebar.set_class(not show, "hidden")
+        if show:
+            self._jobs_changed()
+            sidebar.query_one("OptionList").focus()
+            if not self.studio.gateway.needs_key:
+                self.run_worker(
+                    self.studio.jobs.ensure_started(), group="warm-jobs", exit_on_error=False
+                )
+        elif self.active_pane is not None:
+            self.active_pane.focus_prompt()
+
+    def _jobs_changed(self) -> None:
+        sidebar = self.query_one("#jobs-sidebar", JobSidebar)
+        if not sidebar.has_class("hidden"):
+            sidebar.show(self.studio.jobs.jobs.values())
+        for screen in self.app.screen_stack:
+            if isinstance(screen, JobDetail):
+                job = self.studio.jobs.jobs.get(screen.job.id)
+                if job is not None:
+                    screen.update_job(job)
+
+    @on(JobSidebar.Selected)
+    def _job_selected(self, event: JobSidebar.Selected) -> None:
+        job = self.studio.jobs.jobs.get(event.job_id)
+        if job is not None:
+            self.app.push_screen(JobDetail(job))
+
+    def show_new_message(self, message: object) -> None:
+        from studio.store import Message
+
+        if isinstance(message, Message):
+            pane = self.pane(message.conversation_id)
+            if pane is not None:
+                self.run_worker(pane.append_message(message), group="append")
+            self.refresh_list()
+
+    @on(ChatPane.MediaCommand)
+    async def _media_command(self, event: ChatPane.MediaCommand) -> None:
+        settings = self.studio.settings
+        if event.kind == "image":
+            request = MediaRequest("seedream", settings.image_model, event.prompt)
+        elif "kling" in settings.video_model:
+            request = MediaRequest("kling", settings.video_model, event.prompt, action="text2video")
+        else:
+            request = MediaRequest("seedance", settings.video_model, event.prompt)
+        await self.studio.submit_media(request, event.conversation_id)
 
     # -- tabs and panes --------------------------------------------------------------------------
 

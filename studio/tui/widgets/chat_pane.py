@@ -52,6 +52,14 @@ class ChatPane(Vertical):
         conversation_id: int
         streaming: bool
 
+    @dataclass
+    class MediaCommand(TextualMessage):
+        """``/image PROMPT`` or ``/video PROMPT`` was sent in this conversation."""
+
+        conversation_id: int
+        kind: str
+        prompt: str
+
     def __init__(self, conversation_id: int) -> None:
         super().__init__(id=f"pane-{conversation_id}", classes="chat-pane")
         self.conversation_id = conversation_id
@@ -147,6 +155,18 @@ class ChatPane(Vertical):
             return
         store = self.studio.store
         prompt = self.query_one(PromptInput)
+        command, _, rest = text.strip().partition(" ")
+        if command in ("/image", "/video"):
+            if not rest.strip():
+                self.notify(f"Usage: {command} PROMPT", severity="warning")
+                return
+            message = store.add_message(self.conversation_id, Role.USER, text.strip())
+            store.add_prompt_history(text)
+            prompt.remember(text)
+            prompt.text = ""
+            await self._append_view(MessageView(message))
+            self.post_message(self.MediaCommand(self.conversation_id, command[1:], rest.strip()))
+            return
         attachments = list(self.pending)
         if self._editing is not None:
             edited, self._editing = self._editing, None
@@ -245,6 +265,12 @@ class ChatPane(Vertical):
             status.end(usage, note)
             self._streaming_view = None
             self.post_message(self.StreamingChanged(self.conversation_id, False))
+
+    async def append_message(self, message: Message) -> None:
+        """Show a message added from elsewhere (a finished job) at the end of the log."""
+        if any(v.message_id == message.id for v in self.views()):
+            return
+        await self._append_view(MessageView(message))
 
     def stop(self) -> bool:
         """Stop the streaming reply, keeping its text; False when nothing streams."""

@@ -1,0 +1,394 @@
+"""Forms for new image (Seedream) and video (Seedance, Kling) jobs, validated field by field.
+
+Each form dismisses with a :class:`MediaRequest` (what to submit) or None. Every field is
+checked against the documented limits (``studio.api.validation``) before anything is sent, and
+the reason is shown under the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+
+from studio.api.validation import (
+    KLING_MODES,
+    KLING_RATIOS,
+    SEEDANCE_RATIOS,
+    SEEDANCE_RESOLUTIONS,
+    check_kling,
+    check_seedance,
+    check_seedream,
+)
+
+SEEDREAM_MODELS = (
+    "doubao-seedream-4-5-251128",
+    "doubao-seedream-4-0-250828",
+    "doubao-seedream-5-0-260128",
+    "doubao-seedream-3-0-t2i-250415",
+)
+SEEDANCE_MODELS = ("seedance-2.0", "seedance-fast", "seedance-2.0-mini", "seedance-2.0-ultra")
+KLING_MODELS = (
+    "kling-v2-master",
+    "kling-v2-1-master",
+    "kling-v2-5-turbo",
+    "kling-v1-6",
+    "kling-v3",
+)
+SIZE_CHOICES = ("2K", "1K", "4K", "2048x2048", "2304x1728", "1728x2304", "2560x1440", "1440x2560")
+VIDEO_KINDS = (
+    ("Seedance", "seedance"),
+    ("Kling text → video", "kling:text2video"),
+    ("Kling image → video", "kling:image2video"),
+    ("Kling images → video (1–4)", "kling:multi-image2video"),
+)
+
+
+@dataclass(frozen=True)
+class MediaRequest:
+    """What the user asked for: ``provider`` seedream|seedance|kling, ``action`` for Kling."""
+
+    provider: str
+    model: str
+    prompt: str
+    action: str = "generate"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _paths(raw: str) -> list[str]:
+    return [p.strip() for p in raw.replace("\n", ",").split(",") if p.strip()]
+
+
+class _Form(ModalScreen[MediaRequest | None]):
+    """Shared plumbing: error labels under fields, Save on ctrl+s, Cancel on escape."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel", id="form.cancel"),
+        Binding("ctrl+s", "submit", "Submit", id="form.submit"),
+    ]
+
+    def field_row(self, name: str, label: str, widget: Any) -> ComposeResult:
+        with Vertical(classes="form-field", id=f"row-{name}"):
+            yield Label(label)
+            yield widget
+            yield Static("", classes="field-error", id=f"err-{name}")
+
+    def value(self, name: str) -> str:
+        widget = self.query_one(f"#{name}")
+        if isinstance(widget, TextArea):
+            return widget.text.strip()
+        if isinstance(widget, Select):
+            return "" if widget.value is Select.BLANK else str(widget.value)
+        if isinstance(widget, Checkbox):
+            return "1" if widget.value else ""
+        assert isinstance(widget, Input)
+        return widget.value.strip()
+
+    def show_errors(self, errors: dict[str, str]) -> bool:
+        """Show each reason under its field; True when there were none."""
+        for label in self.query(".field-error"):
+            name = (label.id or "").removeprefix("err-")
+            assert isinstance(label, Static)
+            label.update(errors.get(name, ""))
+        if errors:
+            first = next(iter(errors))
+            for widget in self.query(f"#{first}"):
+                widget.focus()
+            self.notify(f"{len(errors)} field(s) to fix: {errors[first]}", severity="warning")
+        return not errors
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#submit")
+    async def _submit_pressed(self) -> None:
+        await self.run_action("submit")
+
+    def buttons(self) -> ComposeResult:
+        with Horizontal(classes="dialog-buttons"):
+            yield Button("Generate (ctrl+s)", variant="primary", id="submit")
+            yield Button("Cancel (esc)", id="cancel")
+
+
+class ImageForm(_Form):
+    """Seedream: model, prompt, size preset or WxH, references, group size, watermark, seed."""
+
+    def __init__(self, model: str, prompt: str = "") -> None:
+        super().__init__()
+        self.model = model if model in SEEDREAM_MODELS else SEEDREAM_MODELS[0]
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog media-form"):
+            yield Static("New image (Seedream)", classes="dialog-title")
+            options = [(m, m) for m in SEEDREAM_MODELS]
+            yield from self.field_row(
+                "model", "Model", Select(options, value=self.model, id="model", allow_blank=False)
+            )
+            yield from self.field_row(
+                "prompt", "Prompt", TextArea(self.prompt, id="prompt", soft_wrap=True)
+            )
+            yield from self.field_row(
+                "size", "Size: 1K, 2K, 4K or WIDTHxHEIGHT", Input("2K", id="size", suggester=None)
+            )
+            yield from self.field_row(
+                "references",
+                "Reference images (paths or URLs, comma-separated; up to 14)",
+                Input(id="references"),
+            )
+            yield from self.field_row(
+                "max_images", "Group: up to N images (empty = one image)", Input(id="max_images")
+            )
+            yield from self.field_row("seed", "Seed (empty = random)", Input(id="seed"))
+            fmt = [("URL (downloaded at once)", "url"), ("Inline base64", "b64_json")]
+            yield from self.field_row(
+                "response_format",
+                "Delivery",
+                Select(fmt, value="url", id="response_format", allow_blank=False),
+            )
+            yield Checkbox("Watermark", value=False, id="watermark")
+            yield from self.buttons()
+
+    def action_submit(self) -> None:
+        refs = _paths(self.value("references"))
+        values = {
+            "model": self.value("model"),
+            "prompt": self.value("prompt"),
+            "size": self.value("size"),
+            "max_images": self.value("max_images"),
+            "seed": self.value("seed"),
+        }
+        if not self.show_errors(check_seedream(**values, references=refs)):
+            return
+        params: dict[str, Any] = {
+            "size": values["size"] or None,
+            "images": refs,
+            "max_images": int(values["max_images"]) if values["max_images"] else None,
+            "seed": int(values["seed"]) if values["seed"] else None,
+            "watermark": bool(self.value("watermark")),
+            "response_format": self.value("response_format") or "url",
+        }
+        self.dismiss(MediaRequest("seedream", values["model"], values["prompt"], params=params))
+
+
+class VideoForm(_Form):
+    """Seedance or Kling (text, image or images to video); fields follow the chosen kind."""
+
+    KIND_FIELDS = {
+        "seedance": {
+            "ratio",
+            "resolution",
+            "duration",
+            "audio",
+            "seed",
+            "first_frame",
+            "last_frame",
+            "references",
+        },
+        "kling:text2video": {"mode", "duration", "aspect_ratio", "negative_prompt", "cfg_scale"},
+        "kling:image2video": {
+            "mode",
+            "duration",
+            "negative_prompt",
+            "cfg_scale",
+            "image",
+            "image_tail",
+        },
+        "kling:multi-image2video": {
+            "mode",
+            "duration",
+            "aspect_ratio",
+            "negative_prompt",
+            "images",
+        },
+    }
+    OPTIONAL = {
+        "ratio",
+        "resolution",
+        "duration",
+        "audio",
+        "seed",
+        "first_frame",
+        "last_frame",
+        "references",
+        "mode",
+        "aspect_ratio",
+        "negative_prompt",
+        "cfg_scale",
+        "image",
+        "image_tail",
+        "images",
+    }
+
+    def __init__(self, model: str, prompt: str = "") -> None:
+        super().__init__()
+        self.initial_model = model
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        kind = "seedance" if "seedance" in self.initial_model else "kling:text2video"
+        with VerticalScroll(classes="dialog media-form"):
+            yield Static("New video", classes="dialog-title")
+            yield from self.field_row(
+                "kind", "Kind", Select(VIDEO_KINDS, value=kind, id="kind", allow_blank=False)
+            )
+            models = SEEDANCE_MODELS if kind == "seedance" else KLING_MODELS
+            yield from self.field_row(
+                "model", "Model", Select([(m, m) for m in models], id="model", allow_blank=False)
+            )
+            yield from self.field_row(
+                "prompt", "Prompt", TextArea(self.prompt, id="prompt", soft_wrap=True)
+            )
+            yield from self.field_row(
+                "negative_prompt", "Negative prompt", Input(id="negative_prompt")
+            )
+            yield from self.field_row(
+                "ratio",
+                "Ratio",
+                Select(
+                    [(r, r) for r in SEEDANCE_RATIOS], value="16:9", id="ratio", allow_blank=False
+                ),
+            )
+            yield from self.field_row(
+                "aspect_ratio",
+                "Aspect ratio",
+                Select(
+                    [(r, r) for r in KLING_RATIOS],
+                    value="16:9",
+                    id="aspect_ratio",
+                    allow_blank=False,
+                ),
+            )
+            yield from self.field_row(
+                "resolution",
+                "Resolution",
+                Select(
+                    [(r, r) for r in SEEDANCE_RESOLUTIONS],
+                    value="720p",
+                    id="resolution",
+                    allow_blank=False,
+                ),
+            )
+            yield from self.field_row(
+                "mode",
+                "Mode",
+                Select([(m, m) for m in KLING_MODES], value="std", id="mode", allow_blank=False),
+            )
+            yield from self.field_row("duration", "Duration (seconds)", Input("5", id="duration"))
+            yield from self.field_row(
+                "cfg_scale", "CFG scale (0–1, empty = default)", Input(id="cfg_scale")
+            )
+            yield from self.field_row(
+                "first_frame", "First frame (path or URL)", Input(id="first_frame")
+            )
+            yield from self.field_row(
+                "last_frame", "Last frame (path or URL)", Input(id="last_frame")
+            )
+            yield from self.field_row(
+                "references", "Reference images (comma-separated, up to 9)", Input(id="references")
+            )
+            yield from self.field_row("image", "Image (first frame)", Input(id="image"))
+            yield from self.field_row(
+                "image_tail", "Tail image (last frame)", Input(id="image_tail")
+            )
+            yield from self.field_row("images", "Images (1–4, comma-separated)", Input(id="images"))
+            yield from self.field_row("seed", "Seed (empty = random)", Input(id="seed"))
+            yield Checkbox("Generate audio", value=True, id="audio")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        self._apply_kind()
+
+    @on(Select.Changed, "#kind")
+    def _kind_changed(self) -> None:
+        self._apply_kind()
+
+    def _apply_kind(self) -> None:
+        kind = self.value("kind")
+        models: tuple[str, ...] = SEEDANCE_MODELS if kind == "seedance" else KLING_MODELS
+        if kind == "kling:multi-image2video":
+            models = ("kling-v1-6",)
+        select = self.query_one("#model", Select)
+        select.set_options([(m, m) for m in models])
+        select.value = self.initial_model if self.initial_model in models else models[0]
+        shown = self.KIND_FIELDS[kind]
+        for name in self.OPTIONAL:
+            for row in self.query(f"#row-{name}"):
+                row.display = name in shown
+        self.query_one("#audio").display = "audio" in shown
+
+    def action_submit(self) -> None:
+        kind = self.value("kind")
+        model, prompt = self.value("model"), self.value("prompt")
+        if kind == "seedance":
+            refs = _paths(self.value("references"))
+            checked = {
+                "ratio": self.value("ratio"),
+                "resolution": self.value("resolution"),
+                "duration": self.value("duration"),
+                "first_frame": self.value("first_frame"),
+                "last_frame": self.value("last_frame"),
+                "seed": self.value("seed"),
+            }
+            if not self.show_errors(
+                check_seedance(model=model, prompt=prompt, references=refs, **checked)
+            ):
+                return
+            params: dict[str, Any] = {
+                "ratio": checked["ratio"] or None,
+                "resolution": checked["resolution"] or None,
+                "duration": int(checked["duration"]) if checked["duration"] else None,
+                "first_frame": checked["first_frame"] or None,
+                "last_frame": checked["last_frame"] or None,
+                "reference_images": refs,
+                "generate_audio": bool(self.value("audio")),
+                "seed": int(checked["seed"]) if checked["seed"] else None,
+            }
+            self.dismiss(MediaRequest("seedance", model, prompt, params=params))
+            return
+        action = kind.split(":", 1)[1]
+        values = {
+            "negative_prompt": self.value("negative_prompt"),
+            "mode": self.value("mode"),
+            "duration": self.value("duration"),
+            "aspect_ratio": self.value("aspect_ratio") if action != "image2video" else "",
+            "cfg_scale": self.value("cfg_scale"),
+            "image": self.value("image"),
+            "image_tail": self.value("image_tail"),
+        }
+        images = _paths(self.value("images"))
+        errors = check_kling(
+            action=action,
+            model=model,
+            prompt=prompt,
+            images=images,
+            negative_prompt=values["negative_prompt"],
+            mode=values["mode"],
+            duration=values["duration"],
+            aspect_ratio=values["aspect_ratio"],
+            cfg_scale=values["cfg_scale"],
+            image=values["image"],
+            image_tail=values["image_tail"],
+        )
+        if not self.show_errors(errors):
+            return
+        params = {
+            "model_name": model,
+            "negative_prompt": values["negative_prompt"] or None,
+            "mode": values["mode"] or None,
+            "duration": values["duration"] or None,
+            "aspect_ratio": values["aspect_ratio"] or None,
+            "cfg_scale": float(values["cfg_scale"]) if values["cfg_scale"] else None,
+        }
+        if action == "image2video":
+            params |= {"image": values["image"] or None, "image_tail": values["image_tail"] or None}
+        if action == "multi-image2video":
+            params["images"] = images
+        self.dismiss(MediaRequest("kling", model, prompt, action=action, params=params))

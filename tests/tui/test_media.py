@@ -1,0 +1,192 @@
+"""Pilot tests of the media studio: forms, /image and /video, the job sidebar and detail."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from studio.config import Settings
+from studio.jobs import EngineConfig, Job, JobState
+from studio.store import MessageStatus
+from studio.tui.app import StudioApp
+from studio.tui.screens.job_detail import JobDetail
+from studio.tui.screens.jobs_screen import JobsScreen
+from studio.tui.screens.media_forms import ImageForm, VideoForm
+from studio.tui.screens.model_picker import ModelPicker
+from studio.tui.widgets.job_sidebar import JobSidebar
+
+from .conftest import SIZE, active_pane, reply_done, wait_for
+from .test_chat import send
+
+
+@pytest.fixture
+def media_app(settings: Settings, tmp_path: Path) -> Callable[[], StudioApp]:
+    fast = EngineConfig(
+        media_dir=tmp_path / "media",
+        first_checks=(0.2,),
+        seedance_interval=0.3,
+        kling_interval=0.3,
+        jitter=0.0,
+        submit_backoff=0.2,
+        error_backoff_max=1.0,
+        flush_interval=0.1,
+        claim_interval=0.5,
+    )
+
+    def make() -> StudioApp:
+        app = StudioApp(settings, jobs_config=fast)
+        app.bells = 0  # type: ignore[attr-defined]
+
+        def bell() -> None:
+            app.bells += 1  # type: ignore[attr-defined]
+
+        app.bell = bell  # type: ignore[method-assign]
+        app.titles = []  # type: ignore[attr-defined]
+        app._write_raw = app.titles.append  # type: ignore[attr-defined,method-assign]
+        return app
+
+    return make
+
+
+def finished(app: StudioApp) -> list[Job]:
+    return [j for j in app.jobs.jobs.values() if j.state.is_final]
+
+
+async def test_image_form_validates_then_generates(media_app: Callable[[], StudioApp]) -> None:
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f10")
+        await wait_for(lambda: isinstance(app.screen, ImageForm))
+        form = app.screen
+        form.query_one("#prompt").text = "a red kite"  # type: ignore[attr-defined]
+        form.query_one("#size").value = "100x5000"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        error = str(form.query_one("#err-size").render())
+        assert "1:16" in error
+        assert isinstance(app.screen, ImageForm)  # nothing was sent
+        form.query_one("#size").value = "2K"  # type: ignore[attr-defined]
+        form.query_one("#max_images").value = "2"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: len(finished(app)) == 1, limit=20)
+        job = finished(app)[0]
+        assert job.state is JobState.SUCCEEDED
+        assert len(job.files) == 2
+        assert all(f.path.endswith(".png") for f in job.files)
+        exists = [await asyncio.to_thread(Path(f.path).exists) for f in job.files]
+        assert all(exists)
+        folder = Path(job.files[0].path).parent
+        names = await asyncio.to_thread(lambda: [p.name for p in folder.iterdir()])
+        assert sum(name.endswith(".json") for name in names) == 2  # a sidecar per image
+        await wait_for(lambda: app.bells >= 1)  # type: ignore[attr-defined]
+        assert any("Job finished" in str(n.title) for n in app._notifications)
+
+
+async def test_video_command_in_a_conversation_posts_the_result_there(
+    media_app: Callable[[], StudioApp],
+) -> None:
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await send(pilot, "/video a paper boat at dawn")
+        await wait_for(lambda: len(finished(app)) == 1, limit=30)
+        job = finished(app)[0]
+        assert job.state is JobState.SUCCEEDED
+        assert job.conversation_id == pane.conversation_id
+        assert job.files[0].path.endswith(".mp4")
+        await wait_for(lambda: len(pane.views()) == 2)
+        result = pane.views()[-1].message
+        assert f"job #{job.id} is done" in result.content
+        assert job.files[0].path in result.content
+        assert any("job" in t and "running" in t for t in app.titles)  # type: ignore[attr-defined]
+
+
+async def test_a_failed_video_is_reported_in_words(media_app: Callable[[], StudioApp]) -> None:
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await send(pilot, "/video doomed [[emulator: fault=fail:content policy says no]]")
+        await wait_for(lambda: len(finished(app)) == 1, limit=30)
+        job = finished(app)[0]
+        assert job.state is JobState.FAILED
+        assert job.failure_reason and "content policy" in job.failure_reason
+        await wait_for(lambda: len(pane.views()) == 2)
+        report = pane.views()[-1].message
+        assert report.status is MessageStatus.ERROR
+        assert report.error and "content policy" in report.error
+        assert any(n.severity == "error" for n in app._notifications)
+
+
+async def test_sidebar_detail_retry_and_remove(media_app: Callable[[], StudioApp]) -> None:
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "/image a lighthouse")
+        await wait_for(lambda: len(finished(app)) == 1, limit=20)
+        first = finished(app)[0]
+        await pilot.press("ctrl+g")
+        sidebar = app.screen.query_one("#jobs-sidebar", JobSidebar)
+        await wait_for(lambda: not sidebar.has_class("hidden") and bool(sidebar._shown))
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, JobDetail))
+        await pilot.press("r")
+        await wait_for(lambda: len(finished(app)) == 2, limit=20)
+        retried = max(app.jobs.jobs.values(), key=lambda j: j.id)
+        assert retried.params == first.params and retried.id != first.id
+        assert retried.idempotency_key != first.idempotency_key
+        await pilot.press("x")
+        await wait_for(lambda: app.screen.__class__.__name__ == "Choice")
+        await pilot.click("#choice-keep")
+        await wait_for(lambda: first.id not in app.jobs.jobs)
+        assert app.store.get_job(first.id) is None
+        kept = [await asyncio.to_thread(Path(f.path).exists) for f in first.files]
+        assert all(kept)
+
+
+async def test_jobs_are_one_key_away_from_a_dialog(media_app: Callable[[], StudioApp]) -> None:
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await wait_for(lambda: isinstance(app.screen, ModelPicker))
+        await pilot.press("ctrl+g")
+        await wait_for(lambda: isinstance(app.screen, JobsScreen))
+        await pilot.press("ctrl+g")
+        await wait_for(lambda: isinstance(app.screen, ModelPicker))
+
+
+async def test_video_form_switches_fields_by_kind_and_validates(
+    media_app: Callable[[], StudioApp],
+) -> None:
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f12")
+        await wait_for(lambda: isinstance(app.screen, VideoForm))
+        form = app.screen
+        assert form.query_one("#row-ratio").display
+        assert not form.query_one("#row-images").display
+        form.query_one("#kind").value = "kling:multi-image2video"  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert form.query_one("#row-images").display
+        assert not form.query_one("#row-ratio").display
+        form.query_one("#prompt").text = "a montage"  # type: ignore[attr-defined]
+        form.query_one("#images").value = "a.png,b.png,c.png,d.png,e.png"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        assert "1 to 4" in str(form.query_one("#err-images").render())
+        await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, VideoForm))
+        assert not app.jobs.jobs
+
+
+async def test_unfinished_jobs_resume_when_the_app_reopens(
+    media_app: Callable[[], StudioApp],
+) -> None:
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "/video slow one [[emulator: seconds=3]]")
+        await wait_for(lambda: any(j.task_id for j in app.jobs.jobs.values()))
+    again = media_app()
+    async with again.run_test(size=SIZE):
+        await wait_for(lambda: len(finished(again)) == 1, limit=30)
+        assert finished(again)[0].state is JobState.SUCCEEDED
+        pane = active_pane(again)
+        await reply_done(again, 2)
+        assert "is done" in pane.views()[-1].message.content
