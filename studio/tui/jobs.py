@@ -24,6 +24,7 @@ from studio.jobs import EngineConfig, Job, JobEngine, JobKind, JobState
 from studio.paths import media_dir
 from studio.store import MessageStatus, NewAttachment, Role
 from studio.tui.screens.media_forms import MediaRequest
+from studio.tui.widgets.job_sidebar import item_errors
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
@@ -143,6 +144,9 @@ class JobsController:
                 lines.append(f"- `{file.path}`")
                 if job.kind is JobKind.IMAGE and _small(file.path):
                     attachments.append(_attachment(file.path))
+            for item in item_errors(job):
+                index = int(str(item.get("index", 0))) + 1
+                lines.append(f"- image {index} failed: {item.get('message')} ({item.get('code')})")
             status, error = MessageStatus.COMPLETE, None
         else:
             lines = [f"{job.kind.value.capitalize()} job #{job.id} did not finish."]

@@ -190,3 +190,26 @@ async def test_unfinished_jobs_resume_when_the_app_reopens(
         pane = active_pane(again)
         await reply_done(again, 2)
         assert "is done" in pane.views()[-1].message.content
+
+
+async def test_a_group_with_a_failed_item_shows_it(media_app: Callable[[], StudioApp]) -> None:
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f10")
+        await wait_for(lambda: isinstance(app.screen, ImageForm))
+        form = app.screen
+        form.query_one("#prompt").text = "seasons [[emulator: fault=item-fail:2]]"  # type: ignore[attr-defined]
+        form.query_one("#max_images").value = "3"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: len(finished(app)) == 1, limit=20)
+        group = finished(app)[0]
+        assert group.state is JobState.SUCCEEDED
+        assert len([f for f in group.files if f.done]) == 2
+        await pilot.press("ctrl+g")
+        sidebar = app.screen.query_one("#jobs-sidebar", JobSidebar)
+        await wait_for(lambda: bool(sidebar._shown))
+        assert "1 of 3 failed" in str(sidebar.query_one("OptionList").get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, JobDetail))
+        detail = str(app.screen.query_one("#job-text").render())
+        assert "image 2" in detail and "OutputImageSensitiveContentDetected" in detail

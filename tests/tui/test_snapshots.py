@@ -131,3 +131,88 @@ def test_errors_inline(
 
     app = seeded_app(tmp_path, settings, build)
     assert snap_compare(app, terminal_size=SIZE)
+
+
+def seeded_jobs(store: Store) -> int:
+    """A job in every state, held by a live engine on another host so nothing here touches it."""
+    from studio.jobs import JobFile, JobKind, JobProvider, JobState
+
+    conv = store.create_conversation(title="Storyboard")
+    store.add_message(conv.id, Role.USER, "/video a paper boat in the rain")
+    held = {"claimed_by": "render-farm:1", "lease_until": NOW + 10**9}
+    plan = [
+        (JobState.PENDING, JobKind.VIDEO, JobProvider.SEEDANCE, "a paper boat in the rain", 0),
+        (JobState.SUBMISSION_UNCERTAIN, JobKind.VIDEO, JobProvider.KLING, "city at night", 0),
+        (JobState.QUEUED, JobKind.VIDEO, JobProvider.KLING, "a fox running through snow", 10),
+        (JobState.RUNNING, JobKind.VIDEO, JobProvider.SEEDANCE, "waves on a black beach", 55),
+        (JobState.DOWNLOADING, JobKind.VIDEO, JobProvider.SEEDANCE, "time-lapse of clouds", 100),
+        (JobState.SUCCEEDED, JobKind.IMAGE, JobProvider.SEEDREAM, "a lighthouse at dusk", 100),
+        (JobState.FAILED, JobKind.VIDEO, JobProvider.KLING, "a crowded market", 100),
+        (JobState.TIMED_OUT, JobKind.VIDEO, JobProvider.SEEDANCE, "an orbit of the moon", 80),
+        (JobState.CANCELLED, JobKind.IMAGE, JobProvider.SEEDREAM, "a red kite", 0),
+    ]
+    for index, (state, kind, provider, prompt, progress) in enumerate(plan):
+        job = store.create_job(
+            kind=kind,
+            provider=provider,
+            action="text2video" if provider is JobProvider.KLING else "generate",
+            model="kling-v2-master" if provider is JobProvider.KLING else "seedance-2.0",
+            prompt=prompt,
+            params={"duration": 5},
+            idempotency_key=f"snap-{index}",
+            **held,
+        )
+        changes: dict[str, object] = {"state": state, "progress": progress}
+        if state is JobState.FAILED:
+            changes["failure_reason"] = "Failure to pass the risk control system"
+        if state is JobState.SUCCEEDED:
+            changes["files"] = (
+                JobFile(index=0, url=None, path="/media/lighthouse.png", size=48213, done=True),
+            )
+        store.update_job(job.id, **changes)
+    return conv.id
+
+
+def test_job_sidebar_in_every_state(
+    snap_compare: Callable[..., bool],
+    tmp_path: Path,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from studio.tui.widgets.job_sidebar import JobSidebar
+
+    monkeypatch.setattr(JobSidebar, "clock", staticmethod(lambda: NOW + 95))
+    app = seeded_app(tmp_path, settings, seeded_jobs)
+
+    async def open_sidebar(pilot: Pilot[None]) -> None:
+        await pilot.press("ctrl+g")
+        for _ in range(300):
+            sidebar = pilot.app.screen.query_one("#jobs-sidebar", JobSidebar)
+            if len(sidebar._shown) == 9:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_sidebar)
+
+
+def test_image_form(snap_compare: Callable[..., bool], tmp_path: Path, settings: Settings) -> None:
+    app = seeded_app(tmp_path, settings, conversation_with_reply)
+    assert snap_compare(app, terminal_size=SIZE, press=["f10", "_"])
+
+
+def test_video_form_with_a_field_error(
+    snap_compare: Callable[..., bool], tmp_path: Path, settings: Settings
+) -> None:
+    app = seeded_app(tmp_path, settings, conversation_with_reply)
+
+    async def fill(pilot: Pilot[None]) -> None:
+        await pilot.press("f12")
+        await pilot.pause()
+        form = pilot.app.screen
+        form.query_one("#prompt").text = "a slow zoom into a forest"  # type: ignore[attr-defined]
+        form.query_one("#duration").value = "42"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=fill)

@@ -17,7 +17,7 @@ from textual.widgets import Button, Static
 
 from studio.jobs import Job, JobState
 from studio.tui import previews
-from studio.tui.widgets.job_sidebar import STATE_STYLE, duration
+from studio.tui.widgets.job_sidebar import STATE_STYLE, duration, item_errors
 
 ACTIONS = (
     ("u", "copy_url", "Copy URL"),
@@ -98,6 +98,13 @@ def describe_job(job: Job, now: float) -> Text:
                 line(("    " + file.url, "dim"))
             if file.error:
                 line(("    " + file.error, "red"))
+    failed = item_errors(job)
+    if failed:
+        line()
+        line(("Images that failed", "bold yellow"))
+        for error in failed:
+            index = int(str(error.get("index", 0))) + 1
+            line(f"  ✖ image {index}: {error.get('message')} ", (f"({error.get('code')})", "dim"))
     line()
     line(("History", "bold"))
     for state, at in job.history:

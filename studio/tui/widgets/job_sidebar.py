@@ -61,6 +61,12 @@ def progress_bar(progress: int, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+def item_errors(job: Job) -> list[dict[str, object]]:
+    """The failed images of a group (the rest succeeded), as recorded by the engine."""
+    errors = job.result.get("errors") if isinstance(job.result, dict) else None
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
 def job_label(job: Job, now: float) -> Text:
     """Two lines: kind, short prompt; state, bar, progress, elapsed and ETA."""
     label, style = STATE_STYLE[job.state]
@@ -72,6 +78,9 @@ def job_label(job: Job, now: float) -> Text:
     text.append(f"{label:<10}", style)
     if job.state in (JobState.QUEUED, JobState.RUNNING, JobState.DOWNLOADING):
         text.append(f" {progress_bar(job.progress)} {job.progress:>3}%", "cyan")
+    failed = item_errors(job)
+    if failed and job.state is JobState.SUCCEEDED:
+        text.append(f" {len(failed)} of {job.result.get('count', '?')} failed", "yellow")
     text.append(f"  {duration(job.elapsed(now))}", "dim")
     eta = job.eta(now)
     if eta is not None:
@@ -81,6 +90,9 @@ def job_label(job: Job, now: float) -> Text:
 
 class JobSidebar(Vertical):
     """Shows jobs; the screen feeds it with :meth:`show`. Posts :class:`Selected` on Enter."""
+
+    clock = staticmethod(time.time)
+    """Where "now" comes from for elapsed times and ETAs (tests pin it)."""
 
     BINDINGS = [
         Binding(
@@ -123,7 +135,7 @@ class JobSidebar(Vertical):
             else None
         )
         self._shown = shown
-        now = time.time()
+        now = self.clock()
         options.clear_options()
         options.add_options([Option(job_label(j, now), id=str(j.id)) for j in shown])
         ids = [j.id for j in shown]
