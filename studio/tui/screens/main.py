@@ -179,6 +179,7 @@ class MainScreen(Screen[None]):
         else:
             request = MediaRequest("seedance", settings.video_model, event.prompt)
         await self.studio.submit_media(request, event.conversation_id)
+        self.refresh_list()
 
     # -- tabs and panes --------------------------------------------------------------------------
 
