@@ -45,6 +45,14 @@ class StudioApp(App[None]):
             "f10", "new_image", "Image", tooltip="Generate an image (Seedream)", id="app.image"
         ),
         Binding(
+            "alt+i,ctrl+t",
+            "gallery",
+            "Gallery",
+            tooltip="Every generated image, as previews",
+            id="app.gallery",
+            show=False,
+        ),
+        Binding(
             "f12",
             "new_video",
             "Video",
@@ -178,6 +186,12 @@ class StudioApp(App[None]):
                 self.screen.dismiss()
             else:
                 self.push_screen(JobsScreen())
+
+    def action_gallery(self) -> None:
+        from studio.tui.screens.gallery import GalleryScreen
+
+        if not isinstance(self.screen, GalleryScreen):
+            self.push_screen(GalleryScreen())
 
     def action_new_image(self) -> None:
         self.run_worker(self._new_media("image"), exclusive=True, group="media-form")

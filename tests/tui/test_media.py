@@ -213,3 +213,23 @@ async def test_a_group_with_a_failed_item_shows_it(media_app: Callable[[], Studi
         await wait_for(lambda: isinstance(app.screen, JobDetail))
         detail = str(app.screen.query_one("#job-text").render())
         assert "image 2" in detail and "OutputImageSensitiveContentDetected" in detail
+
+
+async def test_gallery_shows_generated_images(media_app: Callable[[], StudioApp]) -> None:
+    from studio.tui import previews
+    from studio.tui.screens.gallery import GalleryScreen, Tile
+
+    previews.prepare()
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "/image a lighthouse")
+        await send(pilot, "/video not an image")
+        await wait_for(lambda: len(finished(app)) == 2, limit=30)
+        await pilot.press("ctrl+t")
+        await wait_for(lambda: isinstance(app.screen, GalleryScreen))
+        tiles = list(app.screen.query(Tile))
+        assert len(tiles) == 1  # videos are not in the gallery
+        assert len(tiles[0].query(".preview")) == 1
+        assert "a lighthouse" in str(tiles[0].query_one(".tile-caption").render())
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, JobDetail))

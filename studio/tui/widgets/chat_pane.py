@@ -165,7 +165,7 @@ class ChatPane(Vertical):
             prompt.remember(text)
             prompt.text = ""
             await self._append_view(MessageView(message))
-            title = title_from_prompt(text.strip())
+            title = title_from_prompt(f"{command[1:].capitalize()}: {rest.strip()}")
             if store.set_auto_title(self.conversation_id, title):
                 self.post_message(self.TitleChanged(self.conversation_id, title))
             self.post_message(self.MediaCommand(self.conversation_id, command[1:], rest.strip()))
