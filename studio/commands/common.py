@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from studio.api.errors import (
     AnyFastError,
@@ -16,10 +17,12 @@ from studio.api.errors import (
     describe,
     redact,
 )
-from studio.api.http import Timeouts
 from studio.cli import EXIT_AUTH, EXIT_FAILED, EXIT_USAGE
 from studio.config import ConfigError, Settings, load_settings
 from studio.paths import ensure_dir, state_dir
+
+if TYPE_CHECKING:
+    from studio.api.http import Timeouts
 
 DEMO_TOKEN_RATE = 150.0
 """Demo replies stream visibly but finish in a couple of seconds."""
@@ -66,6 +69,8 @@ def open_gateway(settings: Settings, *, demo: bool) -> Iterator[Gateway]:
 
 
 def timeouts_for(settings: Settings) -> Timeouts:
+    from studio.api.http import Timeouts  # httpx: not before the TUI's first frame
+
     return Timeouts(
         stream_idle=settings.stream_idle_timeout,
         stream_stall=settings.stream_stall_timeout,

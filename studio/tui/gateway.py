@@ -11,11 +11,11 @@ import dataclasses
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from studio.api.client import AnyFastClient
 from studio.commands.common import DEMO_TOKEN_RATE, timeouts_for
 from studio.config import Settings, set_value
 
 if TYPE_CHECKING:
+    from studio.api.client import AnyFastClient
     from studio.emulator import EmulatorServer
 
 DEMO_VIDEO_SECONDS = 20.0
@@ -78,6 +78,8 @@ class Gateway:
                     "`studio config set api_key -`, or start the demo"
                 )
             key, url = self.settings.api_key, self.settings.base_url
+        from studio.api.client import AnyFastClient  # httpx loads after the first frame
+
         return AnyFastClient(
             api_key=key,
             base_url=url,

@@ -112,7 +112,8 @@ class MainScreen(Screen[None]):
         if self.studio.gateway.needs_key:
             self._show_welcome(True)
         await self._restore()
-        self.set_timer(0.2, self._warm_gateway)
+        # after the first frame is on screen, however long that took
+        self.call_after_refresh(self.set_timer, 0.1, self._warm_gateway)
         self.studio.jobs.listeners.append(self._jobs_changed)
 
     def _warm_gateway(self) -> None:
