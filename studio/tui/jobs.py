@@ -18,15 +18,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.api.download import Downloader
 from studio.api.errors import AnyFastError, describe
-from studio.jobs import EngineConfig, Job, JobEngine, JobKind, JobState
+from studio.jobs import Job, JobKind, JobState
 from studio.paths import media_dir
 from studio.store import MessageStatus, NewAttachment, Role
 from studio.tui.screens.media_forms import MediaRequest
 from studio.tui.widgets.job_sidebar import item_errors
 
 if TYPE_CHECKING:
+    from studio.jobs import EngineConfig, JobEngine
     from studio.tui.app import StudioApp
 
 REDRAW_HZ = 4
@@ -48,7 +48,6 @@ class JobsController:
         self._starting: asyncio.Lock | None = None
         self.error: str | None = None
         self._title = "AnyFast Studio"
-        self._title = "AnyFast Studio"
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -64,6 +63,10 @@ class JobsController:
         return self.engine
 
     async def _start(self) -> JobEngine:
+        # The engine's modules bring httpx: loaded here, after the first frame.
+        from studio.api.download import Downloader
+        from studio.jobs import EngineConfig, JobEngine
+
         app = self.app
         for job in app.store.list_jobs(limit=500):
             self.jobs[job.id] = job

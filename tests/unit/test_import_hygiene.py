@@ -61,6 +61,10 @@ def test_ask_without_demo_does_not_load_the_emulator() -> None:
 
 def test_the_tui_loads_httpx_only_after_its_first_frame() -> None:
     """httpx costs a tenth of a second: the gateway imports it when it first makes a client."""
-    loaded = modules_after("import studio.tui.app, studio.api, studio.api.media")
+    code = (
+        "import studio.tui.app, studio.api, studio.api.media, studio.tui.jobs, "
+        "studio.tui.screens.main"
+    )
+    loaded = modules_after(code)
     assert "httpx" not in loaded
     assert "httpx" in modules_after("from studio.api import AnyFastClient")
