@@ -169,7 +169,8 @@ class ConversationsMixin(StoreBase):
             return self._load_conversation(conn, cid)
 
     def set_auto_title(self, cid: int, title: str) -> bool:
-        """Set a generated title unless the user has renamed the conversation.
+        """Title a conversation from its first prompt: only while it still has the default
+        title, and never once the user has renamed it.
 
         Returns whether the title was applied.
         """
@@ -177,8 +178,8 @@ class ConversationsMixin(StoreBase):
         with self._write() as conn:
             cursor = conn.execute(
                 "UPDATE conversations SET title = ?, updated_at = ?"
-                " WHERE id = ? AND title_locked = 0",
-                (clean, self._now(), cid),
+                " WHERE id = ? AND title_locked = 0 AND title = ?",
+                (clean, self._now(), cid, DEFAULT_TITLE),
             )
             if cursor.rowcount:
                 return True

@@ -69,6 +69,11 @@ async def test_send_and_stream_a_reply(make_app: Callable[..., StudioApp]) -> No
         conversation = app.store.get_conversation(pane.conversation_id)
         assert conversation is not None and conversation.title == "Hi"
         assert pane.query_one(PromptInput).text == ""
+        # ...and keeps that title as the conversation goes on.
+        await pilot.press(*"Then", "enter")
+        await reply_done(app, 4)
+        conversation = app.store.get_conversation(pane.conversation_id)
+        assert conversation is not None and conversation.title == "Hi"
 
 
 async def test_multiline_prompt_and_history(make_app: Callable[..., StudioApp]) -> None:

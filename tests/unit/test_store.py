@@ -181,6 +181,14 @@ def test_rename_conversation_locks_the_title(store: Store) -> None:
     assert after is not None and after.title == "My title"
 
 
+def test_only_the_first_prompt_titles_a_conversation(store: Store) -> None:
+    conversation = store.create_conversation()
+    assert store.set_auto_title(conversation.id, "First prompt") is True
+    assert store.set_auto_title(conversation.id, "Second prompt") is False
+    current = store.get_conversation(conversation.id)
+    assert current is not None and current.title == "First prompt"
+
+
 def test_title_changes_on_missing_conversations(store: Store) -> None:
     with pytest.raises(NotFoundError):
         store.rename_conversation(99, "x")
