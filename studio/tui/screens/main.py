@@ -8,6 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static, Tab, Tabs
 
@@ -116,6 +117,10 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self.set_timer, 0.1, self._warm_gateway)
         self.studio.jobs.listeners.append(self._jobs_changed)
 
+    def on_unmount(self) -> None:
+        if self._jobs_changed in self.studio.jobs.listeners:
+            self.studio.jobs.listeners.remove(self._jobs_changed)
+
     def _warm_gateway(self) -> None:
         """Start the client (and the demo emulator) after the first frame, not on first send;
         then the job engine, which resumes unfinished jobs from earlier sessions."""
@@ -146,7 +151,10 @@ class MainScreen(Screen[None]):
             self.active_pane.focus_prompt()
 
     def _jobs_changed(self) -> None:
-        sidebar = self.query_one("#jobs-sidebar", JobSidebar)
+        try:
+            sidebar = self.query_one("#jobs-sidebar", JobSidebar)
+        except NoMatches:
+            return  # the screen is being taken down as the app quits
         if not sidebar.has_class("hidden"):
             sidebar.show(self.studio.jobs.jobs.values())
         for screen in self.app.screen_stack:
