@@ -1,0 +1,172 @@
+"""The main screen's foundation: its state, the pane lookup, the gateway (welcome panel and
+warm-up) and the job sidebar. :class:`~studio.tui.screens.main.MainScreen` adds the tabs,
+the split view, the conversation list and the key actions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import Button, Input, Static
+
+from studio.api.errors import AnyFastError, describe
+from studio.tui.screens.job_detail import JobDetail
+from studio.tui.screens.media_forms import MediaRequest
+from studio.tui.widgets.chat_pane import ChatPane
+from studio.tui.widgets.conversation_list import ConversationList
+from studio.tui.widgets.job_sidebar import JobSidebar
+
+if TYPE_CHECKING:
+    from studio.tui.app import StudioApp
+
+WELCOME = """\
+[b]Welcome to AnyFast Studio[/b]
+
+No API key is set, so there is nothing to talk to yet. Either:
+
+  • paste your AnyFast key below (it is saved to the config file with mode 0600), or
+  • press [b]ctrl+d[/b] to try the built-in demo (no key, no network), or
+  • quit and run [b]studio config set api_key -[/b], or set [b]ANYFAST_API_KEY[/b].
+"""
+
+
+class MainScreenBase(Screen[None]):
+    """Which conversations are open and active; the gateway and the jobs around them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open_ids: list[int] = []
+        self.active_id: int | None = None
+        self.split = False
+        self.partner_id: int | None = None
+        self._restoring = False
+
+    @property
+    def studio(self) -> StudioApp:
+        return self.app  # type: ignore[return-value]
+
+    def pane(self, cid: int | None) -> ChatPane | None:
+        if cid is None:
+            return None
+        found = self.query(f"#pane-{cid}")
+        return found.first(ChatPane) if found else None
+
+    @property
+    def active_pane(self) -> ChatPane | None:
+        return self.pane(self.active_id)
+
+    def refresh_list(self, selected: int | None = None) -> None:
+        sidebar = self.query_one(ConversationList)
+        conversations = self.studio.store.list_conversations(
+            archived=sidebar.show_archived, title_filter=sidebar.filter_text or None
+        )
+        sidebar.show(conversations, selected=selected)
+
+    # -- gateway --------------------------------------------------------------------------------
+
+    def _warm_gateway(self) -> None:
+        """Start the client (and the demo emulator) after the first frame, not on first send;
+        then the job engine, which resumes unfinished jobs from earlier sessions."""
+        if not self.studio.gateway.needs_key:
+            self.run_worker(self._warm(), group="warm", exit_on_error=False)
+
+    async def _warm(self) -> None:
+        await self.studio.gateway.client()
+        try:
+            await self.studio.jobs.ensure_started()
+        except AnyFastError as exc:
+            self.notify(f"The job engine could not start: {describe(exc)}", severity="error")
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    def on_unmount(self) -> None:
+        if self._jobs_changed in self.studio.jobs.listeners:
+            self.studio.jobs.listeners.remove(self._jobs_changed)
+
+    def toggle_jobs(self) -> None:
+        sidebar = self.query_one("#jobs-sidebar", JobSidebar)
+        show = sidebar.has_class("hidden")
+        sidebar.set_class(not show, "hidden")
+        if show:
+            self._jobs_changed()
+            sidebar.query_one("OptionList").focus()
+            if not self.studio.gateway.needs_key:
+                self.run_worker(
+                    self.studio.jobs.ensure_started(), group="warm-jobs", exit_on_error=False
+                )
+        elif self.active_pane is not None:
+            self.active_pane.focus_prompt()
+
+    def _jobs_changed(self) -> None:
+        try:
+            sidebar = self.query_one("#jobs-sidebar", JobSidebar)
+        except NoMatches:
+            return  # the screen is being taken down as the app quits
+        if not sidebar.has_class("hidden"):
+            sidebar.show(self.studio.jobs.jobs.values())
+        for screen in self.app.screen_stack:
+            if isinstance(screen, JobDetail):
+                job = self.studio.jobs.jobs.get(screen.job.id)
+                if job is not None:
+                    screen.update_job(job)
+
+    @on(JobSidebar.Selected)
+    def _job_selected(self, event: JobSidebar.Selected) -> None:
+        job = self.studio.jobs.jobs.get(event.job_id)
+        if job is not None:
+            self.app.push_screen(JobDetail(job))
+
+    def show_new_message(self, message: object) -> None:
+        from studio.store import Message
+
+        if isinstance(message, Message):
+            pane = self.pane(message.conversation_id)
+            if pane is not None:
+                self.run_worker(pane.append_message(message), group="append")
+            self.refresh_list()
+
+    @on(ChatPane.MediaCommand)
+    async def _media_command(self, event: ChatPane.MediaCommand) -> None:
+        settings = self.studio.settings
+        if event.kind == "image":
+            request = MediaRequest("seedream", settings.image_model, event.prompt)
+        elif "kling" in settings.video_model:
+            request = MediaRequest("kling", settings.video_model, event.prompt, action="text2video")
+        else:
+            request = MediaRequest("seedance", settings.video_model, event.prompt)
+        await self.studio.submit_media(request, event.conversation_id)
+        self.refresh_list()
+
+    # -- welcome (no key) ------------------------------------------------------------------------
+
+    def _show_welcome(self, show: bool) -> None:
+        self.query_one("#welcome").set_class(not show, "hidden")
+        self.query_one("#panes").set_class(show, "hidden")
+        if show:
+            self.query_one("#key-input", Input).focus()
+
+    @on(Input.Submitted, "#key-input")
+    async def _key_entered(self, event: Input.Submitted) -> None:
+        key = event.value.strip()
+        if not key:
+            return
+        await self.studio.gateway.use_key(key)
+        event.input.value = ""
+        self._after_gateway_change("Key saved. You're connected to " + self.studio.gateway.label)
+
+    @on(Button.Pressed, "#demo-button")
+    async def action_start_demo(self) -> None:
+        if self.studio.gateway.demo:
+            return
+        await self.studio.gateway.use_demo()
+        self._after_gateway_change("Demo mode: replies come from the built-in emulator")
+
+    def _after_gateway_change(self, message: str) -> None:
+        self._show_welcome(False)
+        self.query_one("#demo-badge").set_class(not self.studio.gateway.demo, "hidden")
+        self.query_one("#where", Static).update(self.studio.gateway.label)
+        self.notify(message)
+        if self.active_pane is not None:
+            self.active_pane.focus_prompt()
