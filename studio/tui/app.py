@@ -314,8 +314,15 @@ _PROMPT_KEYS = [
 
 def run_app(settings: Settings, *, demo: bool) -> int:
     """Run the TUI until the user quits; returns the exit code."""
+    import gc
+
     from studio.tui import previews
+    from studio.tui.heap import HeapFreeze
 
     previews.prepare()  # must happen before Textual takes over the terminal
+    # Rendering makes many short-lived objects: a larger young generation lets them die young
+    # rather than trigger full collections (ChatPane's HeapFreeze also freezes the heap while a
+    # reply streams). No gc.freeze() here: the first reply's end would undo it.
+    gc.set_threshold(*HeapFreeze.THRESHOLDS)
     StudioApp(settings, demo=demo).run()
     return 0

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import struct
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from textual.color import Color
 from textual.pilot import Pilot
 
 from studio.config import Settings
 from studio.emulator import EmulatorServer
 from studio.store import MessageStatus, Role
 from studio.tui.app import StudioApp
+from studio.tui.heap import HeapFreeze
 from studio.tui.screens.model_picker import ModelPicker
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.prompt import PromptInput
@@ -105,6 +108,32 @@ async def test_escape_stops_and_keeps_partial_text(make_app: Callable[..., Studi
         stored = app.store.get_message(reply.message_id)
         assert stored is not None and stored.status is MessageStatus.STOPPED
         assert stored.content == reply.text
+
+
+async def test_a_replys_state_styles_its_header_and_error_row_only(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    """State classes reach the small header and error row; restyling the whole message would
+    restyle every Markdown widget of a long reply. The heap stays frozen while it streams."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await send(pilot, "Slow please [[emulator: tokens=600; rate=60]]")
+        await wait_for(lambda: pane.streaming and bool(pane.views()[-1].text))
+        reply = pane.views()[-1]
+        header = reply.query_one(".message-header")
+        error_row = reply.query_one(".error-row")
+        assert reply.has_class("-streaming")
+        assert header.has_class("-streaming") and error_row.has_class("-streaming")
+        assert reply.query_one(".retry").styles.display == "none"
+        assert HeapFreeze.holders == 1 and gc.get_freeze_count() > 0
+        await pilot.press("escape")
+        await wait_for(lambda: not pane.streaming)
+        for widget in (reply, header, error_row):
+            assert widget.has_class("-stopped") and not widget.has_class("-streaming")
+        assert not error_row.display  # no error to show
+        warning = Color.parse(app.theme_variables["warning"])
+        assert reply.query_one(".mark").styles.color == warning
+        await wait_for(lambda: HeapFreeze.holders == 0 and gc.get_freeze_count() == 0)
 
 
 async def test_regenerate_replaces_the_last_reply(make_app: Callable[..., StudioApp]) -> None:

@@ -18,6 +18,7 @@ from studio.api.types import Usage
 from studio.clipboard import last_code_block
 from studio.store import Message, MessageStatus, NewAttachment, Role
 from studio.tui.conversation import api_messages, title_from_prompt
+from studio.tui.heap import HeapFreeze
 from studio.tui.widgets.message_view import MessageView, chip_label
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.status_line import StatusLine
@@ -220,6 +221,7 @@ class ChatPane(Vertical):
         finish: str | None = None
         outcome, error = MessageStatus.COMPLETE, None
         last_save = time.monotonic()
+        HeapFreeze.hold()
         try:
             client = await self.studio.gateway.client()
             async for delta in client.stream_chat(model=model, messages=history, **params):
@@ -262,12 +264,18 @@ class ChatPane(Vertical):
                 finish_reason=finish,
                 reasoning="".join(reasoning),
             )
-            await markdown.finish(text)
+            # The outcome first: its restyle and layout then share the final flush's frame.
             view.update_message(final)
             note = "" if outcome is MessageStatus.COMPLETE else outcome.value
             status.end(usage, note)
-            self._streaming_view = None
-            self.post_message(self.StreamingChanged(self.conversation_id, False))
+            try:
+                await markdown.finish(text)
+            finally:
+                self._streaming_view = None
+                self.post_message(self.StreamingChanged(self.conversation_id, False))
+                # After the final frame (the app outlives this pane), or now if it is closing.
+                if not self.app.call_after_refresh(HeapFreeze.release):
+                    HeapFreeze.release()
 
     async def append_message(self, message: Message) -> None:
         """Show a message added from elsewhere (a finished job) at the end of the log."""

@@ -87,7 +87,10 @@ class MessageView(Vertical, can_focus=True):
         return self.message.content
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="message-header"):
+        classes = self._status_classes()
+        self.update_classes(classes, update=False)
+        status = " ".join(name for name, on in classes.items() if on)
+        with Horizontal(classes=f"message-header {status}"):
             yield Static(self._who(), classes="who", markup=False)
             yield Static(self._mark(), classes="mark", markup=False)
         if self.message.attachments:
@@ -102,10 +105,9 @@ class MessageView(Vertical, can_focus=True):
             yield StreamingMarkdown(self.message.content, streaming=self._streaming)
         else:
             yield Static(self.message.content, classes="body", markup=False)
-        with Horizontal(classes="error-row"):
+        with Horizontal(classes=f"error-row {status}"):
             yield Static(self.message.error or "", classes="error-text", markup=False)
             yield Button("Retry", variant="warning", classes="retry", compact=True)
-        self._apply_status()
 
     def _preview(self, att: Attachment) -> Widget | None:
         if not previews.available() or att.url is not None:
@@ -127,17 +129,33 @@ class MessageView(Vertical, can_focus=True):
             mark = f"{self.message.usage.completion_tokens} tokens"
         return mark
 
-    def _apply_status(self) -> None:
+    def _status_classes(self) -> dict[str, bool]:
+        """The state classes: ``-streaming``, ``-complete`` and so on, and ``-has-error``."""
         status = self.message.status
-        for state in MessageStatus:
-            self.set_class(status is state, f"-{state.value}")
-        self.set_class(bool(self.message.error), "-has-error")
+        classes = {f"-{state.value}": status is state for state in MessageStatus}
+        classes["-has-error"] = bool(self.message.error)
+        return classes
+
+    def _apply_status(self) -> None:
+        """Set the state classes on the message, its header and its error row.
+
+        Restyling a widget restyles all its descendants, and a long reply holds hundreds of
+        Markdown widgets (about 85 ms to restyle, twice, when a stream ends). So the message
+        keeps its classes for queries only, unstyled, and the styles that follow the state
+        select the small header and error row instead (``app.tcss``)."""
+        classes = self._status_classes()
+        self.update_classes(classes, update=False)
+        for part in self.query_children(".message-header, .error-row"):
+            part.update_classes(classes)
 
     def update_message(self, message: Message) -> None:
         """Show the stored state of this message (status, usage, error) after a change."""
         self.message = message
-        self.query_one(".mark", Static).update(self._mark())
-        self.query_one(".error-text", Static).update(message.error or "")
+        # Search the header and the error row only, not a reply's hundreds of Markdown widgets.
+        header = self.query_children(".message-header").first()
+        header.query_one(".mark", Static).update(self._mark())
+        error_row = self.query_children(".error-row").first()
+        error_row.query_one(".error-text", Static).update(message.error or "")
         self._apply_status()
 
     @on(Button.Pressed, ".retry")

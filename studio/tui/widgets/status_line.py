@@ -13,7 +13,7 @@ class StatusLine(Static):
     """Shows the model and the last reply's figures; ticks while a reply streams."""
 
     DEFAULT_CSS = """
-    StatusLine { height: 1; color: $text-muted; padding: 0 1; }
+    StatusLine { width: 1fr; height: 1; color: $text-muted; padding: 0 1; }
     """
 
     def __init__(self, model: str, *, id: str | None = None) -> None:
@@ -72,4 +72,6 @@ class StatusLine(Static):
             parts.append("streaming — esc stops")
         if self.note:
             parts.append(self.note)
-        self.update(" · ".join(parts))
+        # The size is fixed (DEFAULT_CSS), so skip the layout, which would re-arrange every
+        # widget on the screen (hundreds while a long reply streams) four times a second.
+        self.update(" · ".join(parts), layout=False)
