@@ -67,4 +67,5 @@ def test_the_tui_loads_httpx_only_after_its_first_frame() -> None:
     )
     loaded = modules_after(code)
     assert "httpx" not in loaded
+    assert "markdown_it" not in loaded  # Markdown loads when a message is first shown
     assert "httpx" in modules_after("from studio.api import AnyFastClient")

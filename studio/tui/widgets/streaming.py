@@ -30,13 +30,15 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer, Vertical
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Markdown
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
 
 FLUSH_HZ = 10
 """The most flushes per second."""
@@ -114,6 +116,14 @@ def split_blocks(text: str, size: int = BLOCK_CHARS) -> list[str]:
     return blocks
 
 
+def _markdown(text: str) -> Markdown:
+    """A Markdown widget. Textual's Markdown (and markdown-it) load on first use, so a screen
+    that shows no Markdown yet (a new conversation) draws its first frame without them."""
+    from textual.widgets import Markdown
+
+    return Markdown(text)
+
+
 class FrozenBlock(Widget):
     """A blank stand-in, of the same height, for a finished block that is out of view."""
 
@@ -128,7 +138,7 @@ class FrozenBlock(Widget):
         return ""
 
 
-_View = TypeVar("_View", Markdown, FrozenBlock)
+_View = TypeVar("_View", "Markdown", FrozenBlock)
 
 
 class StreamingMarkdown(Vertical):
@@ -170,7 +180,7 @@ class StreamingMarkdown(Vertical):
         return len(self._blocks)
 
     def compose(self) -> ComposeResult:
-        views = [Markdown(block) for block in self._blocks]
+        views = [_markdown(block) for block in self._blocks]
         if not self.finished and self._blocks == [""]:
             self._live = views[0]
             self._appended.add(views[0])
@@ -238,9 +248,9 @@ class StreamingMarkdown(Vertical):
             # rendered in full, and append only to the last one.
             await self._write(pending[:cut])
             *complete, last = split_blocks(pending[cut:])
-            self._live = Markdown("")
+            self._live = _markdown("")
             self._appended.add(self._live)
-            views = [Markdown(block) for block in complete] + [self._live]
+            views = [_markdown(block) for block in complete] + [self._live]
             self._blocks.extend([*complete, ""])
             self._views.extend(views)
             await self.mount_all(views)
@@ -261,7 +271,7 @@ class StreamingMarkdown(Vertical):
         view = self._views[-1]
         if view is not self._live:
             # Frozen, or rendered whole: append the block again, to a fresh widget.
-            view = self._live = await self._swap(len(self._views) - 1, Markdown(""))
+            view = self._live = await self._swap(len(self._views) - 1, _markdown(""))
             self._appended.add(view)
             text = self._blocks[-1]
         await view.append(text)
@@ -297,7 +307,7 @@ class StreamingMarkdown(Vertical):
         self._live = None
         self._appended.clear()
         self._blocks = split_blocks(text)
-        self._views = [Markdown(block) for block in self._blocks]
+        self._views = [_markdown(block) for block in self._blocks]
         await self.remove_children()
         await self.mount_all(self._views)
         self._schedule_sync()
@@ -331,7 +341,7 @@ class StreamingMarkdown(Vertical):
                     continue
                 if isinstance(view, FrozenBlock):
                     if view.frozen_width != width or view.region.overlaps(keep):
-                        await self._swap(index, Markdown(self._blocks[index]))
+                        await self._swap(index, _markdown(self._blocks[index]))
                         thawed = True
                 elif view.is_attached and view.region.height and not view.region.overlaps(keep):
                     await self._swap(index, FrozenBlock(view.outer_size.height, width))
@@ -344,7 +354,7 @@ class StreamingMarkdown(Vertical):
         """Put ``new`` in place of block ``index``'s widget."""
         old = self._views[index]
         self._views[index] = new
-        if isinstance(old, Markdown):
+        if not isinstance(old, FrozenBlock):
             self._appended.discard(old)
         await self.mount(new, before=old)
         await old.remove()
