@@ -13,7 +13,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from studio.api import media
 from studio.api.errors import AnyFastError, MediaInputError, describe
 from studio.clipboard import copy_text, save_text
 from studio.config import Settings, set_value
@@ -137,6 +136,8 @@ class StudioApp(App[None]):
         if source.startswith(("http://", "https://")):
             name = PurePosixPath(urlsplit(source).path).name or source
             return NewAttachment(name=name, mime="image/*", url=source)
+        from studio.api import media  # urllib.request and mimetypes: not before the first frame
+
         uri = media.image_data_uri(source)
         info = media.describe_image(source)
         return NewAttachment(

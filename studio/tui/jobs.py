@@ -22,12 +22,12 @@ from studio.api.errors import AnyFastError, describe
 from studio.jobs import Job, JobKind, JobState
 from studio.paths import media_dir
 from studio.store import MessageStatus, NewAttachment, Role
-from studio.tui.screens.media_forms import MediaRequest
 from studio.tui.widgets.job_sidebar import item_errors
 
 if TYPE_CHECKING:
     from studio.jobs import EngineConfig, JobEngine
     from studio.tui.app import StudioApp
+    from studio.tui.screens.media_forms import MediaRequest
 
 REDRAW_HZ = 4
 PREVIEW_LIMIT = 8 * 1024 * 1024

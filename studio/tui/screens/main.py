@@ -9,15 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Static, Tab, Tabs
 
 from studio.api.errors import MediaInputError
-from studio.tui.screens.dialogs import (
-    AttachPrompt,
-    Confirm,
-    ConversationOptions,
-    SettingsForm,
-    TextPrompt,
-)
 from studio.tui.screens.main_base import WELCOME, MainScreenBase
-from studio.tui.screens.model_picker import ModelPicker
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
 from studio.tui.widgets.job_sidebar import JobSidebar
@@ -230,6 +222,8 @@ class MainScreen(MainScreenBase):
 
     @work
     async def _rename(self, cid: int, title: str) -> None:
+        from studio.tui.screens.dialogs import TextPrompt
+
         new = await self.app.push_screen_wait(TextPrompt("Rename conversation", title))
         if new:
             self.studio.store.rename_conversation(cid, new)
@@ -242,6 +236,8 @@ class MainScreen(MainScreenBase):
         if conversation is None:
             return
         question = f"Delete “{conversation.title}” and its {conversation.message_count} messages?"
+        from studio.tui.screens.dialogs import Confirm
+
         if await self.app.push_screen_wait(Confirm(question)):
             await self.close_conversation(cid)
             self.studio.store.delete_conversation(cid)
@@ -328,6 +324,8 @@ class MainScreen(MainScreenBase):
         pane = self.active_pane
         if pane is None:
             return
+        from studio.tui.screens.dialogs import AttachPrompt
+
         source = await self.app.push_screen_wait(AttachPrompt())
         if not source:
             return
@@ -365,6 +363,8 @@ class MainScreen(MainScreenBase):
         current = (
             conversation.model if conversation else None
         ) or self.studio.settings.default_model
+        from studio.tui.screens.model_picker import ModelPicker
+
         model = await self.app.push_screen_wait(ModelPicker(current))
         if model and model != current:
             store.update_conversation(pane.conversation_id, model=model)
@@ -380,6 +380,8 @@ class MainScreen(MainScreenBase):
         conversation = store.get_conversation(pane.conversation_id)
         if conversation is None:
             return
+        from studio.tui.screens.dialogs import ConversationOptions, SettingsForm
+
         current = ConversationOptions(
             conversation.system_prompt, conversation.temperature, conversation.max_tokens
         )

@@ -12,8 +12,6 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
 from studio.api.errors import AnyFastError, describe
-from studio.tui.screens.job_detail import JobDetail
-from studio.tui.screens.media_forms import MediaRequest
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
 from studio.tui.widgets.job_sidebar import JobSidebar
@@ -106,6 +104,8 @@ class MainScreenBase(Screen[None]):
             return  # the screen is being taken down as the app quits
         if not sidebar.has_class("hidden"):
             sidebar.show(self.studio.jobs.jobs.values())
+        from studio.tui.screens.job_detail import JobDetail
+
         for screen in self.app.screen_stack:
             if isinstance(screen, JobDetail):
                 job = self.studio.jobs.jobs.get(screen.job.id)
@@ -116,6 +116,8 @@ class MainScreenBase(Screen[None]):
     def _job_selected(self, event: JobSidebar.Selected) -> None:
         job = self.studio.jobs.jobs.get(event.job_id)
         if job is not None:
+            from studio.tui.screens.job_detail import JobDetail
+
             self.app.push_screen(JobDetail(job))
 
     def show_new_message(self, message: object) -> None:
@@ -129,6 +131,8 @@ class MainScreenBase(Screen[None]):
 
     @on(ChatPane.MediaCommand)
     async def _media_command(self, event: ChatPane.MediaCommand) -> None:
+        from studio.tui.screens.media_forms import MediaRequest
+
         settings = self.studio.settings
         if event.kind == "image":
             request = MediaRequest("seedream", settings.image_model, event.prompt)
