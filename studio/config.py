@@ -263,7 +263,11 @@ def _read_table(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}", path) from None
+        raise ConfigError(
+            f"{path}: not valid TOML: {exc}. Fix that line, or move the file aside to start"
+            " with the defaults (your conversations and jobs are not in it).",
+            path,
+        ) from None
 
 
 def _config_path(path: str | os.PathLike[str] | None, env: Mapping[str, str] | None) -> Path:
