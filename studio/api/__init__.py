@@ -7,8 +7,9 @@ second of the TUI's start-up before its first frame.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from studio.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from studio.api.client import DEFAULT_BASE_URL, AnyFastClient
@@ -75,11 +76,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

@@ -10,8 +10,7 @@ eagerly; the engine and its configuration load on first use (no import cycle wit
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from studio.jobs.models import (
     ACTIVE_STATES,
@@ -24,6 +23,7 @@ from studio.jobs.models import (
     JobState,
     estimate_eta,
 )
+from studio.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from studio.jobs.config import EngineConfig
@@ -39,11 +39,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [
