@@ -61,19 +61,19 @@ def test_ask_without_demo_does_not_load_the_emulator() -> None:
 
 def test_the_tui_loads_httpx_only_after_its_first_frame() -> None:
     """httpx costs a tenth of a second: the gateway imports it when it first makes a client."""
-    code = (
-        "import studio.tui.app, studio.api, studio.tui.jobs, "
-        "studio.tui.screens.main"
-    )
+    code = "import studio.tui.app, studio.api, studio.tui.jobs, studio.tui.screens.main"
     loaded = modules_after(code)
     assert "httpx" not in loaded
     assert "markdown_it" not in loaded  # Markdown loads when a message is first shown
     # Dialogs, the model picker, media forms and job details load when first opened.
-    assert not {
-        "studio.tui.screens.dialogs",
-        "studio.tui.screens.model_picker",
-        "studio.tui.screens.media_forms",
-        "studio.tui.screens.job_detail",
-        "urllib.request",
-    } & loaded
+    assert (
+        not {
+            "studio.tui.screens.dialogs",
+            "studio.tui.screens.model_picker",
+            "studio.tui.screens.media_forms",
+            "studio.tui.screens.job_detail",
+            "urllib.request",
+        }
+        & loaded
+    )
     assert "httpx" in modules_after("from studio.api import AnyFastClient")
