@@ -82,10 +82,7 @@ import itertools
 import math
 import os
 import pstats
-import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -95,6 +92,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_emulator import KEY, spawn_emulator, stop_emulator
 from textual import events
 from textual.app import App
 from textual.widgets import OptionList
@@ -108,7 +106,6 @@ from studio.tui.app import StudioApp
 from studio.tui.screens.media_forms import MediaRequest
 from studio.tui.widgets.job_sidebar import JobSidebar
 
-KEY = "sk-bench-0123456789abcdef"
 SIZE = (160, 48)
 KEY_TARGET_MS = 100.0
 GAP_TOLERANCE = 0.001
@@ -181,51 +178,24 @@ class Emulator:
     """``studio emulator`` in a subprocess; its stderr is drained (last lines kept)."""
 
     def __init__(self, plan: Plan, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "studio",
-                "emulator",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--key",
-                KEY,
-                "--token-rate",
-                "0",
-                "--video-seconds",
-                str(plan.video_seconds),
-                "--speed",
-                str(plan.speed),
-            ],
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
         self.tail: collections.deque[str] = collections.deque(maxlen=20)
-        self.url = self._wait_for_url()
+        self.proc, self.url = spawn_emulator(
+            "--video-seconds",
+            str(plan.video_seconds),
+            "--speed",
+            str(plan.speed),
+            env=env,
+            tail=self.tail,
+        )
         threading.Thread(target=self._drain, daemon=True).start()
-
-    def _wait_for_url(self) -> str:
-        assert self.proc.stderr is not None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            line = self.proc.stderr.readline()
-            self.tail.append(line)
-            match = re.search(r"http://127\.0\.0\.1:\d+", line)
-            if match:
-                return match.group(0)
-            if not line and self.proc.poll() is not None:
-                break
-        self.stop()
-        raise RuntimeError("the emulator did not start:\n" + "".join(self.tail))
 
     def _drain(self) -> None:
         assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.tail.append(line)
+        try:
+            for line in self.proc.stderr:
+                self.tail.append(line)
+        except ValueError:  # closed by stop()
+            pass
 
     def cpu(self) -> float:
         """The emulator's CPU seconds so far (user + system), NaN where ``/proc`` is missing."""
@@ -243,13 +213,7 @@ class Emulator:
             return records
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_emulator(self.proc)
 
 
 # -- instrumentation -----------------------------------------------------------------------------

@@ -20,50 +20,17 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from bench_emulator import KEY, spawn_emulator, stop_emulator
 
 from studio.api import AnyFastClient
 
-KEY = "sk-bench-0123456789abcdef"
 MODEL = "gpt-4o"
-
-
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "studio",
-            "emulator",
-            "--port",
-            "0",
-            "--key",
-            KEY,
-            "--token-rate",
-            "0",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        match = re.search(r"http://127\.0\.0\.1:\d+", line)
-        if match:
-            return proc, match.group(0)
-        if not line and proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError("the emulator did not start")
 
 
 def messages(chunks: int) -> list[dict[str, Any]]:
@@ -132,7 +99,7 @@ async def measure(
 
 
 async def main(chunks: int, rounds: int) -> int:
-    proc, base = start_emulator()
+    proc, base = spawn_emulator()
     contenders: dict[str, Callable[[str, int], Awaitable[int]]] = {
         "stream_chat (studio)": consume_studio,
         "raw httpx lines": consume_raw_httpx,
@@ -148,8 +115,7 @@ async def main(chunks: int, rounds: int) -> int:
                 results[name].append(per_chunk)
                 print(f"  {name:<22} {per_chunk:8.2f} µs/chunk  ({n} chunks, {wall:.1f} s wall)")
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_emulator(proc)
 
     best = {name: statistics.median(values) for name, values in results.items()}
     studio = best["stream_chat (studio)"]

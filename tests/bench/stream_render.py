@@ -59,9 +59,6 @@ import bisect
 import copy
 import gc
 import os
-import re
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -71,6 +68,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench_emulator import KEY, spawn_emulator, stop_emulator
 from textual import events, work
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
@@ -85,7 +83,6 @@ from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.streaming import StreamingMarkdown
 
-KEY = "sk-bench-0123456789abcdef"
 SIZE = (160, 48)
 KEY_INTERVAL = 0.1
 """Seconds between injected key presses."""
@@ -467,40 +464,6 @@ async def run_baseline(
 # -- emulator ------------------------------------------------------------------------------------
 
 
-def start_emulator(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    """``studio emulator`` on 127.0.0.1 in a subprocess; returns it and its URL."""
-    command = [sys.executable, "-m", "studio", "emulator", "--host", "127.0.0.1", "--port", "0"]
-    proc = subprocess.Popen(
-        [*command, "--key", KEY, "--token-rate", "0"],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        match = re.search(r"http://127\.0\.0\.1:\d+", line)
-        if match:
-            return proc, match.group(0)
-        if not line and proc.poll() is not None:
-            break
-    stop_emulator(proc)
-    raise RuntimeError("the emulator did not start")
-
-
-def stop_emulator(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    if proc.stderr is not None:
-        proc.stderr.close()
-
-
 # -- report --------------------------------------------------------------------------------------
 
 
@@ -648,7 +611,7 @@ async def main(
     with tempfile.TemporaryDirectory(prefix="studio-bench-") as tmp:
         home = Path(tmp)
         os.environ["STUDIO_HOME"] = str(home)
-        proc, base = start_emulator({**os.environ})
+        proc, base = spawn_emulator(env={**os.environ})
         try:
             install_hooks()
             warm = await isolated(run_studio(base, home, WARMUP_TOKENS, 0))
