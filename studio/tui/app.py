@@ -125,6 +125,12 @@ class StudioApp(App[None]):
                 message += f" — the full text is saved to {saved}"
         self.notify(message, timeout=8 if result.too_long else 4)
 
+    def copy_to_clipboard(self, text: str) -> None:
+        """Textual's copy (ctrl+c on a mouse selection, copy in inputs) takes the same path as
+        Studio's own: OSC 52 wrapped for tmux/screen, the local clipboard, an honest toast."""
+        self._clipboard = text
+        self.run_worker(self.copy_text(text, "selection"), group="clipboard")
+
     def _write_raw(self, sequence: str) -> None:
         driver = self._driver
         if driver is not None:

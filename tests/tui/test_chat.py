@@ -114,7 +114,7 @@ async def test_a_replys_state_styles_its_header_and_error_row_only(
     make_app: Callable[..., StudioApp],
 ) -> None:
     """State classes reach the small header and error row; restyling the whole message would
-    restyle every Markdown widget of a long reply. The heap stays frozen while it streams."""
+    restyle and repaint the whole reply. The heap stays frozen while it streams."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await send(pilot, "Slow please [[emulator: tokens=600; rate=60]]")

@@ -139,10 +139,10 @@ class MessageView(Vertical, can_focus=True):
     def _apply_status(self) -> None:
         """Set the state classes on the message, its header and its error row.
 
-        Restyling a widget restyles all its descendants, and a long reply holds hundreds of
-        Markdown widgets (about 85 ms to restyle, twice, when a stream ends). So the message
-        keeps its classes for queries only, unstyled, and the styles that follow the state
-        select the small header and error row instead (``app.tcss``)."""
+        Restyling a widget restyles all its descendants and repaints them, a long reply
+        included, twice when a stream ends. So the message keeps its classes for queries only,
+        unstyled, and the styles that follow the state select the small header and error row
+        instead (``app.tcss``)."""
         classes = self._status_classes()
         self.update_classes(classes, update=False)
         for part in self.query_children(".message-header, .error-row"):
@@ -151,7 +151,7 @@ class MessageView(Vertical, can_focus=True):
     def update_message(self, message: Message) -> None:
         """Show the stored state of this message (status, usage, error) after a change."""
         self.message = message
-        # Search the header and the error row only, not a reply's hundreds of Markdown widgets.
+        # Search the header and the error row only.
         header = self.query_children(".message-header").first()
         header.query_one(".mark", Static).update(self._mark())
         error_row = self.query_children(".error-row").first()

@@ -1,44 +1,47 @@
 """A Markdown view that renders a streamed reply live, at a flat cost per token.
 
 Any change to a Textual screen's layout re-arranges *every* widget on it, and Textual's
-``Markdown`` makes a widget of each paragraph, list item and table cell (about 40 per KB of
-Markdown); a full update re-mounts them all. So a long reply made each flush, frame and key
-press slower the longer it grew (``tests/bench/stream_render.py``). What keeps it flat:
+``Markdown`` makes a widget of each paragraph, list item and table cell: a long reply held
+hundreds, and each flush, frame and key press grew slower with it
+(``tests/bench/stream_render.py``). So a reply is **one widget** that paints lines rendered by
+:mod:`studio.tui.markdown_lines`, whatever its length. What keeps a stream's cost flat:
 
 - **coalescing, paced by the renderer's own cost** (client-guide §3): deltas are buffered and
-  appended (``Markdown.append``) at most :data:`FLUSH_HZ` times a second, and no more often than
-  keeps each flush's rendering (append, layout and frame, measured after it) within
-  :data:`RENDER_SHARE` of the time, so key presses still get the loop on a slow machine.
-  ``append`` also yields to the event loop now and then: a fast server can deliver a whole
-  reply without the reading loop ever waiting;
-- **block splitting**: once the current block holds :data:`BLOCK_CHARS` characters, the next
-  blank line outside a code fence (followed by an unindented line) starts a new ``Markdown``
-  widget, so appends never re-parse an ever-growing document. Text given up front (history)
-  is split the same way;
-- **freezing**: a finished block well out of view is swapped for a blank :class:`FrozenBlock`
-  of the same height (one widget instead of hundreds), and swapped back, rendered in full,
-  before it scrolls into view or when the width changes;
-- **no second render at the end**: with Textual 8.2, appending gives the same blocks, text,
-  styles and code highlighting as one full update (checked over random splits of emulator
-  replies), except that table cells built by appends do not follow links. So :meth:`finish`
-  only flushes; after the final frame it re-renders just the blocks whose tables hold links,
-  and a frozen block is rendered in full when it comes back.
+  rendered at most :data:`FLUSH_HZ` times a second, and no more often than keeps each flush's
+  rendering (render, layout and frame, measured after it) within :data:`RENDER_SHARE` of the
+  time, so key presses still get the loop on a slow machine. :meth:`append` also yields to the
+  event loop now and then: a fast server can deliver a whole reply without the reading loop
+  ever waiting;
+- **blocks**: once the current block holds :data:`BLOCK_CHARS` characters, the next blank line
+  outside a code fence (followed by an unindented line) starts a new block. A flush parses and
+  renders only the last block, in full (never the whole reply, never per delta); the lines of
+  the blocks before it are kept. Text given up front (history) is split the same way, and
+  each block is rendered once per width and theme;
+- **the end**: :meth:`finish` renders the last block in full with the final text, so the
+  finished reply is exactly the full render of each of its blocks. Blocks are cut only where
+  a blank line ends every open construct, so this equals one render of the whole text, except
+  for reference-style link definitions, which apply only within their block.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import re
 import time
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from textual.app import ComposeResult
-from textual.containers import ScrollableContainer, Vertical
+from textual.selection import Selection
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from studio.tui.markdown_lines import renderer_for
+
 if TYPE_CHECKING:
-    from textual.widgets import Markdown
+    from textual.geometry import Size
+
+    from studio.tui.markdown_lines import MarkdownLines
 
 FLUSH_HZ = 10
 """The most flushes per second."""
@@ -46,13 +49,11 @@ MAX_FLUSH_INTERVAL = 1.0
 """The longest wait between flushes, however slow rendering is."""
 RENDER_SHARE = 0.3
 """Flushes are spaced so that rendering them takes at most this share of the time."""
-BLOCK_CHARS = 3000
+BLOCK_CHARS = 1200
 """Characters in a block before the next blank line starts a new one."""
 YIELD_EVERY = 0.01
 """Seconds of back-to-back appends after which :meth:`append` lets the event loop run."""
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_TABLE_LINK = re.compile(r"^ {0,3}\|.*(\]\(|://)", re.MULTILINE)
-"""A table row with a link: appends build its cells without link support (Textual 8.2)."""
 
 
 def fence_state(text: str, fence: str | None = None) -> str | None:
@@ -116,58 +117,27 @@ def split_blocks(text: str, size: int = BLOCK_CHARS) -> list[str]:
     return blocks
 
 
-def _markdown(text: str) -> Markdown:
-    """A Markdown widget. Textual's Markdown (and markdown-it) load on first use, so a screen
-    that shows no Markdown yet (a new conversation) draws its first frame without them."""
-    from textual.widgets import Markdown
-
-    return Markdown(text)
-
-
-class FrozenBlock(Widget):
-    """A blank stand-in, of the same height, for a finished block that is out of view."""
-
-    DEFAULT_CSS = "FrozenBlock { margin: 0; padding: 0; }"
-
-    def __init__(self, height: int, width: int) -> None:
-        super().__init__()
-        self.styles.height = height
-        self.frozen_width = width
-
-    def render(self) -> str:
-        return ""
-
-
-_View = TypeVar("_View", "Markdown", FrozenBlock)
-
-
-class StreamingMarkdown(Vertical):
+class StreamingMarkdown(Widget):
     """Markdown that grows as text is appended; call :meth:`finish` when the reply ends."""
 
-    DEFAULT_CSS = """
-    StreamingMarkdown { height: auto; }
-    StreamingMarkdown > Markdown { margin: 0; padding: 0; }
-    """
+    DEFAULT_CSS = "StreamingMarkdown { height: auto; }"
 
     def __init__(
         self, text: str = "", *, streaming: bool = False, id: str | None = None, classes: str = ""
     ) -> None:
         super().__init__(id=id, classes=classes)
         self._blocks: list[str] = split_blocks(text)
-        self._views: list[Markdown | FrozenBlock] = []
-        self._live: Markdown | None = None
-        """The last block's widget while text is appended to it (it was made empty)."""
-        self._appended: set[Markdown] = set()
-        """Widgets built by appends, to render once in full when the reply ends."""
+        self._lines: list[list[Strip] | None] = [None] * len(self._blocks)
+        """Each block's rendered lines at :attr:`_width` (``None``: to render)."""
+        self._offsets: list[int] = []
+        """The first line of each block (blocks are one blank line apart)."""
+        self._height = 0
+        self._width = 0
+        self._renderer: MarkdownLines | None = None
         self._pending: list[str] = []
         self._timer: Timer | None = None
         self._interval = 1 / FLUSH_HZ
-        self._flush_lock = asyncio.Lock()
         self._last_yield = time.perf_counter()
-        self._scroller: ScrollableContainer | None = None
-        self._sync_due = False
-        self._syncing = False
-        self._generation = 0
         self.finished = not streaming
 
     @property
@@ -179,29 +149,80 @@ class StreamingMarkdown(Vertical):
     def block_count(self) -> int:
         return len(self._blocks)
 
-    def compose(self) -> ComposeResult:
-        views = [_markdown(block) for block in self._blocks]
-        if not self.finished and self._blocks == [""]:
-            self._live = views[0]
-            self._appended.add(views[0])
-        self._views = list(views)
-        yield from views
-
     def on_mount(self) -> None:
-        self._scroller = next(
-            (a for a in self.ancestors if isinstance(a, ScrollableContainer)), None
-        )
-        if self._scroller is not None:
-            self.watch(self._scroller, "scroll_y", self._schedule_sync, init=False)
-        self._schedule_sync()
-
-    def on_resize(self) -> None:
-        self._schedule_sync()
+        self.watch(self.app, "theme", self._theme_changed, init=False)
 
     def on_unmount(self) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+
+    def _theme_changed(self) -> None:
+        self._renderer = None
+        self._width = 0
+        self.refresh(layout=True)
+
+    # -- lines -------------------------------------------------------------------------------------
+
+    def _lay_out(self, width: int) -> None:
+        """Render the blocks not yet rendered at ``width`` and place them."""
+        if width != self._width:
+            self._width = width
+            self._lines = [None] * len(self._blocks)
+        if self._renderer is None:
+            self._renderer = renderer_for(
+                self.app.theme_variables, dark=self.app.current_theme.dark
+            )
+        offsets: list[int] = []
+        y = 0
+        for index, lines in enumerate(self._lines):
+            if lines is None:
+                lines = self._lines[index] = self._renderer.render(self._blocks[index], width)
+            if lines and y:
+                y += 1  # a blank line between blocks
+            offsets.append(y)
+            y += len(lines)
+        self._offsets = offsets
+        self._height = y
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._lay_out(width)
+        return self._height
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if width != self._width or None in self._lines[-1:]:
+            self._lay_out(width)
+        index = bisect.bisect_right(self._offsets, y) - 1
+        lines = self._lines[index] if index >= 0 else None
+        row = y - self._offsets[index] if index >= 0 else 0
+        base = self.rich_style  # the background and colour the widget inherits
+        if not lines or row >= len(lines):
+            return Strip.blank(width, base)
+        strip = lines[row].apply_style(base)
+        selection = self.text_selection
+        if selection is not None:
+            span = selection.get_span(y)
+            if span is not None:
+                start, end = span
+                end = width if end == -1 else end
+                style = self.screen.get_component_rich_style("screen--selection")
+                before, chosen, after = strip.divide([start, end, width])
+                strip = Strip.join([before, chosen.apply_style(style), after])
+        return strip.apply_offsets(0, y)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text, as shown (the rendered lines, not the Markdown source)."""
+        self._lay_out(self.size.width or self._width or 80)
+        shown: list[str] = []
+        for lines in self._lines:
+            if lines and shown:
+                shown.append("")
+            shown.extend(strip.text.rstrip() for strip in lines or ())
+        return selection.extract("\n".join(shown)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
     # -- streaming ---------------------------------------------------------------------------------
 
@@ -213,25 +234,15 @@ class StreamingMarkdown(Vertical):
         if not fragment:
             return
         self._pending.append(fragment)
-        if self._timer is None and not self._flush_lock.locked():
-            self._timer = self.set_timer(self._interval, self._timed_flush)
+        if self._timer is None:
+            self._timer = self.set_timer(self._interval, self.flush)
         now = time.perf_counter()
         if now - self._last_yield >= YIELD_EVERY:
             await asyncio.sleep(0)
             self._last_yield = time.perf_counter()
 
-    async def _timed_flush(self) -> None:
-        self._timer = None
-        await self.flush()
-
     async def flush(self) -> None:
-        """Hand the pending text to the current block, starting new blocks when it is large."""
-        async with self._flush_lock:
-            await self._flush()
-        if self._pending and self._timer is None:
-            self._timer = self.set_timer(self._interval, self._timed_flush)
-
-    async def _flush(self) -> None:
+        """Render the pending text: the last block again, in full, and any new blocks."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -242,120 +253,36 @@ class StreamingMarkdown(Vertical):
         self._pending.clear()
         cut = split_point(self._blocks[-1], pending)
         if cut is None:
-            await self._write(pending)
+            self._blocks[-1] += pending
         else:
-            # The current block is complete. A burst may hold more complete blocks: mount them
-            # rendered in full, and append only to the last one.
-            await self._write(pending[:cut])
-            *complete, last = split_blocks(pending[cut:])
-            self._live = _markdown("")
-            self._appended.add(self._live)
-            views = [_markdown(block) for block in complete] + [self._live]
-            self._blocks.extend([*complete, ""])
-            self._views.extend(views)
-            await self.mount_all(views)
-            await self._write(last)
+            self._blocks[-1] += pending[:cut]
+            new = split_blocks(pending[cut:])
+            self._blocks.extend(new)
+            self._lines.extend([None] * len(new))
+        self._lines[-1 - (0 if cut is None else len(new))] = None
+        height = self._height
+        if self._width:
+            self._lay_out(self._width)
+        self.refresh(layout=self._height != height or not self._width)
         if self.is_attached:
             self.call_after_refresh(self._rendered, started)
 
     def _rendered(self, started: float) -> None:
-        """Space the next flushes by what this one cost (flush, layout and frame)."""
+        """Space the next flushes by what this one cost (render, layout and frame)."""
         cost = time.perf_counter() - started
         self._interval = min(MAX_FLUSH_INTERVAL, max(1 / FLUSH_HZ, cost / RENDER_SHARE))
 
-    async def _write(self, text: str) -> None:
-        """Append ``text`` to the last block."""
-        if not text:
-            return
-        self._blocks[-1] += text
-        view = self._views[-1]
-        if view is not self._live:
-            # Frozen, or rendered whole: append the block again, to a fresh widget.
-            view = self._live = await self._swap(len(self._views) - 1, _markdown(""))
-            self._appended.add(view)
-            text = self._blocks[-1]
-        await view.append(text)
-
     async def finish(self, final_text: str | None = None) -> None:
         """Flush everything; ``final_text`` (the whole reply as stored) replaces what was
-        streamed when they differ. Once the final frame is shown, each block built by appends
-        is rendered once in full (which looks the same, but for example makes links in table
-        cells work)."""
+        streamed when they differ."""
         await self.flush()
-        self._live = None
         self.finished = True
         if final_text is not None and final_text != self.text:
             await self.replace(final_text)
-        elif self.is_attached:
-            self.call_after_refresh(self.call_later, self._render_appended)
-        self._schedule_sync()
-
-    async def _render_appended(self) -> None:
-        generation = self._generation
-        for index, view in enumerate(self._views):
-            if generation != self._generation or not self.is_attached:
-                return
-            if view in self._appended and view is not self._live:
-                self._appended.discard(view)
-                if _TABLE_LINK.search(self._blocks[index]):
-                    await view.update(self._blocks[index])
 
     async def replace(self, text: str) -> None:
         """Show ``text`` instead of the current content."""
         self._pending.clear()
-        self._generation += 1
-        self._live = None
-        self._appended.clear()
         self._blocks = split_blocks(text)
-        self._views = [_markdown(block) for block in self._blocks]
-        await self.remove_children()
-        await self.mount_all(self._views)
-        self._schedule_sync()
-
-    # -- freezing blocks out of view ---------------------------------------------------------------
-
-    def _schedule_sync(self, *_: object) -> None:
-        """Check, once the next frame is laid out, which blocks to freeze or thaw."""
-        if not self._sync_due and self.is_attached:
-            self._sync_due = True
-            self.call_after_refresh(self.call_later, self._sync)
-
-    async def _sync(self) -> None:
-        self._sync_due = False
-        scroller = self._scroller
-        if self._syncing or scroller is None or not self.is_attached:
-            return
-        viewport = scroller.region
-        width = self.size.width
-        if not viewport or not width:
-            return  # hidden, or not laid out yet
-        self._syncing = True
-        thawed = False
-        generation = self._generation
-        try:
-            keep = viewport.expand((0, viewport.height))
-            for index, view in enumerate(self._views):
-                if generation != self._generation:
-                    return
-                if view is self._live:
-                    continue
-                if isinstance(view, FrozenBlock):
-                    if view.frozen_width != width or view.region.overlaps(keep):
-                        await self._swap(index, _markdown(self._blocks[index]))
-                        thawed = True
-                elif view.is_attached and view.region.height and not view.region.overlaps(keep):
-                    await self._swap(index, FrozenBlock(view.outer_size.height, width))
-        finally:
-            self._syncing = False
-        if thawed:
-            self._schedule_sync()  # blocks thawed for a new width are frozen again once laid out
-
-    async def _swap(self, index: int, new: _View) -> _View:
-        """Put ``new`` in place of block ``index``'s widget."""
-        old = self._views[index]
-        self._views[index] = new
-        if not isinstance(old, FrozenBlock):
-            self._appended.discard(old)
-        await self.mount(new, before=old)
-        await old.remove()
-        return new
+        self._lines = [None] * len(self._blocks)
+        self.refresh(layout=True)

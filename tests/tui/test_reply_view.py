@@ -1,0 +1,132 @@
+"""Pilot tests of a reply's view (``StreamingMarkdown``): one widget, blocks, theme, selection."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+from rich.segment import Segment
+from textual.geometry import Offset
+from textual.selection import Selection
+
+from studio.store import Role
+from studio.tui.app import StudioApp
+from studio.tui.widgets.streaming import StreamingMarkdown, split_blocks
+
+from .conftest import SIZE, active_pane, reply_done
+from .test_chat import OSC52, send
+
+
+def shown_lines(markdown: StreamingMarkdown) -> list[str]:
+    """Every line the view paints, as plain text."""
+    return [markdown.render_line(y).text.rstrip() for y in range(markdown.size.height)]
+
+
+async def test_a_long_streamed_reply_is_one_widget_rendered_block_by_block(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await send(pilot, "A long one [[emulator: tokens=1500]]")
+        await reply_done(app, 2)
+        reply = pane.views()[-1]
+        markdown = reply.query_one(StreamingMarkdown)
+        assert markdown.block_count > 3  # cut into blocks as it streamed...
+        assert not markdown.children  # ...all painted by the one widget
+        # What streamed is what a fresh view of the stored text shows, line for line.
+        stored = app.store.get_message(reply.message_id)
+        assert stored is not None and stored.content == markdown.text
+        assert split_blocks(stored.content) == markdown._blocks
+        fresh = StreamingMarkdown(stored.content)
+        await reply.mount(fresh)
+        await pilot.pause()
+        assert fresh.size == markdown.size
+        assert shown_lines(fresh) == shown_lines(markdown)
+        # Headings, the code sample and the table all reached the screen.
+        text = "\n".join(shown_lines(markdown))
+        assert "Overview" in text and "def " in text and "Latency" in text
+        assert "```" not in text and "|---" not in text  # rendered, not shown as source
+
+
+async def test_the_reply_follows_the_theme(make_app: Callable[..., StudioApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await send(pilot, "Colours [[emulator: tokens=200]]")
+        await reply_done(app, 2)
+        markdown = pane.views()[-1].query_one(StreamingMarkdown)
+
+        def colours() -> set[str]:
+            found = set()
+            for y in range(markdown.size.height):
+                for segment in markdown.render_line(y):
+                    assert isinstance(segment, Segment)
+                    if segment.style is not None and segment.style.bgcolor is not None:
+                        found.add(segment.style.bgcolor.name)
+            return found
+
+        dark = colours()
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.pause()
+        light = colours()
+        assert dark and light and dark != light
+        # Every painted cell has the theme's background: none falls through to the terminal's.
+        for y in range(markdown.size.height):
+            for segment in markdown.render_line(y):
+                assert isinstance(segment, Segment)
+                assert segment.style is not None and segment.style.bgcolor is not None
+
+
+async def test_mouse_selection_is_copied_like_everything_else(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    """Selecting reply text and pressing ctrl+c goes through Studio's clipboard path (OSC 52
+    and an honest toast), not Textual's bare sequence."""
+    app = make_app()
+    sent: list[str] = []
+    app._write_raw = sent.append  # type: ignore[method-assign]
+    written = OSC52(sent)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await send(pilot, "Select me [[emulator: tokens=80]]")
+        await reply_done(app, 2)
+        markdown = pane.views()[-1].query_one(StreamingMarkdown)
+        lines = shown_lines(markdown)
+        whole = markdown.get_selection(Selection(None, None))
+        assert whole is not None
+        assert whole[0].splitlines()[0] == lines[0]
+        first = next(line for line in lines if line.strip())
+        y = lines.index(first)
+        app.screen.selections = {
+            markdown: Selection.from_offsets(Offset(0, y), Offset(len(first), y))
+        }
+        await pilot.pause()
+        assert app.screen.get_selected_text() == first
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert written
+        assert base64.b64decode(written[-1].split(";")[2].rstrip("\a\x1b\\")).decode() == first
+        assert any("Selection" in str(n.message) for n in app._notifications)
+
+
+async def test_history_opens_with_replies_as_single_widgets(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = make_app()
+    conversation = app.store.create_conversation(title="Old chat")
+    for index in range(12):
+        app.store.add_message(conversation.id, Role.USER, f"Question {index}")
+        app.store.add_message(
+            conversation.id, Role.ASSISTANT, f"## Answer {index}\n\n" + "word " * 400
+        )
+    app.store.set_state("open_tabs", [conversation.id])
+    app.store.set_state("active_tab", conversation.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pane = active_pane(app)
+        replies = [v for v in pane.views() if v.message.role is Role.ASSISTANT]
+        assert len(replies) == 12
+        for view in replies:
+            markdown = view.query_one(StreamingMarkdown)
+            assert markdown.finished and not markdown.children
+        last = "\n".join(shown_lines(replies[-1].query_one(StreamingMarkdown)))
+        assert "Answer 11" in last
