@@ -90,10 +90,16 @@ class StudioApp(App[None]):
             self.theme = settings.theme
 
     def on_mount(self) -> None:
-        from studio.tui.screens.main import MainScreen
-
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+        # Textual holds every frame back until the app's start-up (this handler included) is
+        # over, so a screen pushed here is laid out and rendered once in vain, then again:
+        # push it once start-up is over.
+        self.call_later(self._open_main_screen)
+
+    def _open_main_screen(self) -> None:
+        from studio.tui.screens.main import MainScreen
+
         self.push_screen(MainScreen())
         if self.recovered:
             count = len(self.recovered)

@@ -233,3 +233,49 @@ async def test_streaming_tab_is_marked(make_app: Callable[..., StudioApp]) -> No
         await pilot.press("escape")
         await wait_for(lambda: not str(tab.label).startswith("● "))  # type: ignore[attr-defined]
         assert isinstance(pane.views()[-1], MessageView)
+
+
+async def test_the_first_frame_is_complete(
+    make_app: Callable[..., StudioApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first frame Textual draws of the main screen already has the footer's keys and the
+    prompt focused: no frame is spent on an empty footer, or on focusing the filter first."""
+    from textual.app import App
+    from textual.widgets._footer import FooterKey
+
+    from studio.tui.widgets.prompt import PromptInput
+
+    frames: list[tuple[bool, int, str]] = []
+    display = App._display
+
+    def _display(self: App[object], screen: object, renderable: object) -> None:
+        if isinstance(screen, MainScreen):
+            drawn = renderable is not None and not self._batch_count
+            frames.append((drawn, len(screen.query(FooterKey)), type(screen.focused).__name__))
+        display(self, screen, renderable)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(App, "_display", _display)
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        await wait_for(lambda: bool(frames))
+        # The first frame composed is drawn (not held back by start-up, then composed again).
+        drawn, keys, focused = frames[0]
+        assert drawn and keys >= 10 and focused == PromptInput.__name__
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await pilot.pause()
+        before = list(screen.query(FooterKey))
+        screen.refresh_bindings()  # same focus, same keys
+        await pilot.pause()
+        await pilot.pause()
+        assert list(screen.query(FooterKey)) == before
+        screen.query_one("#sidebar OptionList").focus()  # the list's own keys join in
+        await wait_for(lambda: any(k.description == "Filter" for k in screen.query(FooterKey)))

@@ -6,12 +6,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Static, Tab, Tabs
+from textual.widgets import Button, Input, Static, Tab, Tabs
 
 from studio.api.errors import MediaInputError
 from studio.tui.screens.main_base import WELCOME, MainScreenBase
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
+from studio.tui.widgets.footer import StudioFooter
 from studio.tui.widgets.job_sidebar import JobSidebar
 
 
@@ -21,6 +22,10 @@ def _bind(key: str, action: str, description: str, tooltip: str, show: bool = Tr
 
 class MainScreen(MainScreenBase):
     """Owns which conversations are open (tabs), which is active, and the split view."""
+
+    AUTO_FOCUS = "PromptInput"
+    """Textual would focus the first focusable widget, the conversation filter, and the
+    restored tab's prompt a moment later: two rebuilds of the footer before the first frame."""
 
     BINDINGS = [
         _bind("ctrl+n", "new_conversation", "New", "Start a new conversation"),
@@ -68,7 +73,7 @@ class MainScreen(MainScreenBase):
                     yield Input(placeholder="sk-…", password=True, id="key-input")
                     yield Button("Start the demo (ctrl+d)", id="demo-button")
             yield JobSidebar(id="jobs-sidebar", classes="hidden")
-        yield Footer()
+        yield StudioFooter()
 
     async def on_mount(self) -> None:
         self.refresh_list()
@@ -397,7 +402,8 @@ class MainScreen(MainScreenBase):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start_demo":
-            return not self.query_one("#welcome").has_class("hidden")
+            welcome = self.query("#welcome")  # not there while the screen composes
+            return bool(welcome) and not welcome.first().has_class("hidden")
         if action == "stop":
             pane = self.active_pane
             return bool(pane and pane.streaming) or None
