@@ -187,11 +187,11 @@ class StudioApp(App[None]):
             if isinstance(screen, MainScreen):
                 screen.show_new_message(message)
 
-    def action_toggle_jobs(self) -> None:
+    async def action_toggle_jobs(self) -> None:
         from studio.tui.screens.main import MainScreen
 
         if isinstance(self.screen, MainScreen):
-            self.screen.toggle_jobs()
+            await self.screen.toggle_jobs()
         else:
             from studio.tui.screens.jobs_screen import JobsScreen
 

@@ -54,6 +54,10 @@ async def test_errors_are_inline_in_words_with_retry(
         assert failed.message.status is status
         assert failed.message.error and words.lower() in failed.message.error.lower()
         assert failed.has_class("-has-error")
+        # The error row, mounted when the error came, carries the state that styles it.
+        error_row = failed.query_one(".error-row")
+        assert error_row.display and error_row.has_class("-has-error")
+        assert error_row.has_class(f"-{status.value}") and not error_row.has_class("-streaming")
         if status is MessageStatus.CUT and spec.startswith("disconnect"):
             assert len(failed.text.split()) == 6  # the partial text is kept
         # Retry (the button on the failed reply) brings a complete one.

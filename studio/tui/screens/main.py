@@ -6,14 +6,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Static, Tab, Tabs
+from textual.widgets import Static, Tab, Tabs
 
 from studio.api.errors import MediaInputError
-from studio.tui.screens.main_base import WELCOME, MainScreenBase
+from studio.tui.screens.main_base import MainScreenBase
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
 from studio.tui.widgets.footer import StudioFooter
-from studio.tui.widgets.job_sidebar import JobSidebar
 
 
 def _bind(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
@@ -68,11 +67,8 @@ class MainScreen(MainScreenBase):
             with Vertical(id="main"):
                 yield Tabs(id="tabs")
                 yield Horizontal(id="panes")
-                with Vertical(id="welcome", classes="hidden"):
-                    yield Static(WELCOME)
-                    yield Input(placeholder="sk-…", password=True, id="key-input")
-                    yield Button("Start the demo (ctrl+d)", id="demo-button")
-            yield JobSidebar(id="jobs-sidebar", classes="hidden")
+            # The welcome panel (no key) and the job sidebar (ctrl+g) are mounted when first
+            # shown: fewer widgets and less CSS before the first frame.
         yield StudioFooter()
 
     async def on_mount(self) -> None:

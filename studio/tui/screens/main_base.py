@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import on
+from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
@@ -83,8 +84,12 @@ class MainScreenBase(Screen[None]):
         if self._jobs_changed in self.studio.jobs.listeners:
             self.studio.jobs.listeners.remove(self._jobs_changed)
 
-    def toggle_jobs(self) -> None:
-        sidebar = self.query_one("#jobs-sidebar", JobSidebar)
+    async def toggle_jobs(self) -> None:
+        found = self.query("#jobs-sidebar").results(JobSidebar)
+        sidebar = next(found, None)
+        if sidebar is None:
+            sidebar = JobSidebar(id="jobs-sidebar", classes="hidden")
+            await self.query_one("#body").mount(sidebar)
         show = sidebar.has_class("hidden")
         sidebar.set_class(not show, "hidden")
         if show:
@@ -146,10 +151,21 @@ class MainScreenBase(Screen[None]):
     # -- welcome (no key) ------------------------------------------------------------------------
 
     def _show_welcome(self, show: bool) -> None:
-        self.query_one("#welcome").set_class(not show, "hidden")
+        welcome = next(self.query("#welcome").results(Vertical), None)
+        if welcome is None:
+            if not show:
+                return
+            key_input = Input(placeholder="sk-…", password=True, id="key-input")
+            demo = Button("Start the demo (ctrl+d)", id="demo-button")
+            welcome = Vertical(Static(WELCOME), key_input, demo, id="welcome")
+            self.query_one("#main").mount(welcome)
+            self.call_after_refresh(key_input.focus)
+        else:
+            key_input = welcome.query_one("#key-input", Input)
+            if show:
+                key_input.focus()
+        welcome.set_class(not show, "hidden")
         self.query_one("#panes").set_class(show, "hidden")
-        if show:
-            self.query_one("#key-input", Input).focus()
 
     @on(Input.Submitted, "#key-input")
     async def _key_entered(self, event: Input.Submitted) -> None:

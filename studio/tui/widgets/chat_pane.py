@@ -82,7 +82,7 @@ class ChatPane(Vertical):
         conversation = self.studio.store.get_conversation(self.conversation_id)
         model = (conversation.model if conversation else None) or self.studio.settings.default_model
         with VerticalScroll(classes="log"):
-            yield Button("Load earlier messages", classes="earlier", compact=True)
+            # "Load earlier messages" is mounted above the first page when there are more.
             yield Static(EMPTY_HINT.format(model=model), classes="empty-hint")
         yield Horizontal(classes="pending-attachments")
         yield PromptInput(history=self.studio.store.prompt_history())
@@ -96,8 +96,8 @@ class ChatPane(Vertical):
 
     async def _scrolled(self, scroll_y: float) -> None:
         """Reaching the top of the log loads the previous page of history."""
-        earlier = self.query_one(".earlier", Button)
-        if scroll_y <= 0 and earlier.display and not self._loading:
+        earlier = next(self.query(".earlier").results(Button), None)
+        if scroll_y <= 0 and earlier is not None and earlier.display and not self._loading:
             await self._load_page()
 
     # -- history ---------------------------------------------------------------------------------
@@ -117,7 +117,6 @@ class ChatPane(Vertical):
         if messages:
             self._oldest_position = messages[0].position
         log = self.query_one(".log", VerticalScroll)
-        earlier = self.query_one(".earlier", Button)
         views = [MessageView(m) for m in messages]
         if views:
             self._hide_empty_hint()
@@ -130,7 +129,12 @@ class ChatPane(Vertical):
                 store.messages(self.conversation_id, limit=1, before_position=messages[0].position)
             )
         )
-        earlier.display = remaining
+        earlier = next(log.query_children(".earlier").results(Button), None)
+        if earlier is None and remaining:
+            earlier = Button("Load earlier messages", classes="earlier", compact=True)
+            await log.mount(earlier, before=0)
+        if earlier is not None:
+            earlier.display = remaining
 
     @on(Button.Pressed, ".earlier")
     async def _earlier(self, event: Button.Pressed) -> None:

@@ -105,9 +105,15 @@ class MessageView(Vertical, can_focus=True):
             yield StreamingMarkdown(self.message.content, streaming=self._streaming)
         else:
             yield Static(self.message.content, classes="body", markup=False)
-        with Horizontal(classes=f"error-row {status}"):
-            yield Static(self.message.error or "", classes="error-text", markup=False)
-            yield Button("Retry", variant="warning", classes="retry", compact=True)
+        if self.message.error:  # mounted later if an error comes (most messages have none)
+            yield self._error_row(status)
+
+    def _error_row(self, status: str) -> Horizontal:
+        return Horizontal(
+            Static(self.message.error or "", classes="error-text", markup=False),
+            Button("Retry", variant="warning", classes="retry", compact=True),
+            classes=f"error-row {status}",
+        )
 
     def _preview(self, att: Attachment) -> Widget | None:
         if not previews.available() or att.url is not None:
@@ -154,8 +160,11 @@ class MessageView(Vertical, can_focus=True):
         # Search the header and the error row only.
         header = self.query_children(".message-header").first()
         header.query_one(".mark", Static).update(self._mark())
-        error_row = self.query_children(".error-row").first()
-        error_row.query_one(".error-text", Static).update(message.error or "")
+        error_row = next(self.query_children(".error-row").results(Horizontal), None)
+        if error_row is not None:
+            error_row.query_one(".error-text", Static).update(message.error or "")
+        elif message.error:
+            self.mount(self._error_row(""))
         self._apply_status()
 
     @on(Button.Pressed, ".retry")
