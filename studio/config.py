@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 import math
 import os
-import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -318,6 +317,8 @@ def _write_atomic(path: Path, table: Mapping[str, Any]) -> None:
     try:
         paths.ensure_dir(path.parent)
         payload = tomli_w.dumps(dict(table)).encode("utf-8")
+        import secrets  # only when the config is written
+
         temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:

@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 _REQUEST_ID_IN_MESSAGE = re.compile(r"\s*\(request id: ([^)]+)\)\s*$")
@@ -260,6 +259,8 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # rare: an HTTP date instead of seconds
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

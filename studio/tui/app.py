@@ -14,7 +14,6 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from studio.api.errors import AnyFastError, MediaInputError, describe
-from studio.clipboard import copy_text, save_text
 from studio.config import Settings, set_value
 from studio.paths import data_dir, ensure_dir
 from studio.store import NewAttachment, Store
@@ -120,6 +119,11 @@ class StudioApp(App[None]):
 
     async def copy_text(self, text: str, what: str = "text") -> None:
         """Copy following client-guide §5 and say honestly what happened."""
+        from studio.clipboard import (  # on first copy, not before the first frame
+            copy_text,
+            save_text,
+        )
+
         result = await copy_text(text, mode=self.settings.clipboard, write=self._write_raw)
         message = f"{what.capitalize()}: {result.message}"
         if result.too_long and not result.native_ok:

@@ -22,7 +22,6 @@ from studio.api.errors import AnyFastError, describe
 from studio.jobs import Job, JobKind, JobState
 from studio.paths import media_dir
 from studio.store import MessageStatus, NewAttachment, Role
-from studio.tui.widgets.job_sidebar import item_errors
 
 if TYPE_CHECKING:
     from studio.jobs import EngineConfig, JobEngine
@@ -147,6 +146,8 @@ class JobsController:
                 lines.append(f"- `{file.path}`")
                 if job.kind is JobKind.IMAGE and _small(file.path):
                     attachments.append(_attachment(file.path))
+            from studio.tui.widgets.job_sidebar import item_errors
+
             for item in item_errors(job):
                 index = int(str(item.get("index", 0))) + 1
                 lines.append(f"- image {index} failed: {item.get('message')} ({item.get('code')})")

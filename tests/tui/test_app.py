@@ -242,11 +242,11 @@ async def test_streaming_tab_is_marked(make_app: Callable[..., StudioApp]) -> No
 async def test_the_first_frame_is_complete(
     make_app: Callable[..., StudioApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first frame Textual draws of the main screen already has the footer's keys and the
-    prompt focused: no frame is spent on an empty footer, or on focusing the filter first."""
+    """The first frame Textual composes of the main screen is drawn (not held back by start-up
+    and composed again), with its keys and the prompt focused."""
     from textual.app import App
-    from textual.widgets._footer import FooterKey
 
+    from studio.tui.widgets.footer import KeyBar
     from studio.tui.widgets.prompt import PromptInput
 
     frames: list[tuple[bool, int, str]] = []
@@ -255,31 +255,55 @@ async def test_the_first_frame_is_complete(
     def _display(self: App[object], screen: object, renderable: object) -> None:
         if isinstance(screen, MainScreen):
             drawn = renderable is not None and not self._batch_count
-            frames.append((drawn, len(screen.query(FooterKey)), type(screen.focused).__name__))
+            keys = len(screen.query_one(KeyBar).hints()[0])
+            frames.append((drawn, keys, type(screen.focused).__name__))
         display(self, screen, renderable)  # type: ignore[arg-type]
 
     monkeypatch.setattr(App, "_display", _display)
     app = make_app()
     async with app.run_test(size=SIZE):
         await wait_for(lambda: bool(frames))
-        # The first frame composed is drawn (not held back by start-up, then composed again).
         drawn, keys, focused = frames[0]
         assert drawn and keys >= 10 and focused == PromptInput.__name__
 
 
-async def test_the_footer_is_rebuilt_only_when_its_keys_change(
+async def test_the_key_bar_shows_presses_and_explains_keys(
     make_app: Callable[..., StudioApp],
 ) -> None:
-    from textual.widgets._footer import FooterKey
+    from studio.tui.widgets.footer import KeyBar
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = main_screen(app)
+        bar = screen.query_one(KeyBar)
         await pilot.pause()
-        before = list(screen.query(FooterKey))
-        screen.refresh_bindings()  # same focus, same keys
+        shown = str(bar.render())
+        assert "Help" in shown and "New" in shown and shown.rstrip().endswith("palette")
+        keys, palette = bar.hints()
+        assert palette is not None and palette.key == "ctrl+p"
+        # Hovering a key shows its tooltip; clicking it presses it.
+        start, _end, help_key = next(s for s in bar._spans if s[2].description == "Help")
+        await pilot.hover(bar, offset=(start + 1, 0))
+        assert bar.tooltip == help_key.tooltip and help_key.tooltip
+        await pilot.click(bar, offset=(start + 1, 0))
+        await wait_for(lambda: type(app.screen).__name__ == "HelpScreen")
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is screen)
+        # Focus decides the keys: the conversation list brings its filter key.
+        assert not any(k.description == "Filter" for k in keys)
+        screen.query_one("#sidebar OptionList").focus()
         await pilot.pause()
+        assert any(k.description == "Filter" for k in bar.hints()[0])
+        assert "Filter" in str(bar.render())
+
+
+async def test_the_key_bar_drops_keys_that_do_not_fit(make_app: Callable[..., StudioApp]) -> None:
+    from studio.tui.widgets.footer import KeyBar
+
+    app = make_app()
+    async with app.run_test(size=(70, 30)) as pilot:
         await pilot.pause()
-        assert list(screen.query(FooterKey)) == before
-        screen.query_one("#sidebar OptionList").focus()  # the list's own keys join in
-        await wait_for(lambda: any(k.description == "Filter" for k in screen.query(FooterKey)))
+        bar = main_screen(app).query_one(KeyBar)
+        shown = str(bar.render())
+        assert len(shown) == 70 and shown.rstrip().endswith("palette")
+        assert len(bar._spans) < len(bar.hints()[0]) + 1

@@ -233,3 +233,20 @@ async def test_gallery_shows_generated_images(media_app: Callable[[], StudioApp]
         assert "a lighthouse" in str(tiles[0].query_one(".tile-caption").render())
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, JobDetail))
+
+
+async def test_job_details_follow_the_job_with_the_sidebar_never_opened(
+    media_app: Callable[[], StudioApp],
+) -> None:
+    """The job sidebar is mounted on first use; a job's details must follow it regardless."""
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "/video a paper boat")
+        await wait_for(lambda: bool(app.jobs.jobs), limit=20)
+        job = next(iter(app.jobs.jobs.values()))
+        app.push_screen(JobDetail(job))
+        await wait_for(lambda: isinstance(app.screen, JobDetail))
+        detail = app.screen
+        assert isinstance(detail, JobDetail)
+        await wait_for(lambda: detail.job.state is JobState.SUCCEEDED, limit=30)
+        assert not [s for s in app.screen_stack if s.query("#jobs-sidebar")]

@@ -76,4 +76,16 @@ def test_the_tui_loads_httpx_only_after_its_first_frame() -> None:
         }
         & loaded
     )
+    # Nor the job sidebar (ctrl+g), the clipboard (first copy), Rich's Markdown, email's date
+    # parser (a Retry-After date) or secrets (writing the config).
+    assert (
+        not {
+            "studio.tui.widgets.job_sidebar",
+            "studio.clipboard",
+            "rich.markdown",
+            "email.utils",
+            "secrets",
+        }
+        & loaded
+    )
     assert "httpx" in modules_after("from studio.api import AnyFastClient")

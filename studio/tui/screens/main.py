@@ -12,7 +12,7 @@ from studio.api.errors import MediaInputError
 from studio.tui.screens.main_base import MainScreenBase
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
-from studio.tui.widgets.footer import StudioFooter
+from studio.tui.widgets.footer import KeyBar
 
 
 def _bind(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
@@ -24,7 +24,8 @@ class MainScreen(MainScreenBase):
 
     AUTO_FOCUS = "PromptInput"
     """Textual would focus the first focusable widget, the conversation filter, and the
-    restored tab's prompt a moment later: two rebuilds of the footer before the first frame."""
+    restored tab's prompt a moment later: two focus changes (restyles, key bar redraws) before
+    the first frame."""
 
     BINDINGS = [
         _bind("ctrl+n", "new_conversation", "New", "Start a new conversation"),
@@ -69,7 +70,7 @@ class MainScreen(MainScreenBase):
                 yield Horizontal(id="panes")
             # The welcome panel (no key) and the job sidebar (ctrl+g) are mounted when first
             # shown: fewer widgets and less CSS before the first frame.
-        yield StudioFooter()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         self.refresh_list()

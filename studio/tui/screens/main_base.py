@@ -8,17 +8,16 @@ from typing import TYPE_CHECKING
 
 from textual import on
 from textual.containers import Vertical
-from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
 from studio.api.errors import AnyFastError, describe
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
-from studio.tui.widgets.job_sidebar import JobSidebar
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
+    from studio.tui.widgets.job_sidebar import JobSidebar
 
 WELCOME = """\
 [b]Welcome to AnyFast Studio[/b]
@@ -85,8 +84,9 @@ class MainScreenBase(Screen[None]):
             self.studio.jobs.listeners.remove(self._jobs_changed)
 
     async def toggle_jobs(self) -> None:
-        found = self.query("#jobs-sidebar").results(JobSidebar)
-        sidebar = next(found, None)
+        from studio.tui.widgets.job_sidebar import JobSidebar  # on first use
+
+        sidebar = next(self.query("#jobs-sidebar").results(JobSidebar), None)
         if sidebar is None:
             sidebar = JobSidebar(id="jobs-sidebar", classes="hidden")
             await self.query_one("#body").mount(sidebar)
@@ -103,12 +103,10 @@ class MainScreenBase(Screen[None]):
             self.active_pane.focus_prompt()
 
     def _jobs_changed(self) -> None:
-        try:
-            sidebar = self.query_one("#jobs-sidebar", JobSidebar)
-        except NoMatches:
-            return  # the screen is being taken down as the app quits
-        if not sidebar.has_class("hidden"):
-            sidebar.show(self.studio.jobs.jobs.values())
+        # No sidebar until ctrl+g first opens it (and none once the screen is taken down).
+        sidebar = next(self.query("#jobs-sidebar").results(), None)
+        if sidebar is not None and not sidebar.has_class("hidden"):
+            sidebar.show(self.studio.jobs.jobs.values())  # type: ignore[attr-defined]
         from studio.tui.screens.job_detail import JobDetail
 
         for screen in self.app.screen_stack:
@@ -117,8 +115,7 @@ class MainScreenBase(Screen[None]):
                 if job is not None:
                     screen.update_job(job)
 
-    @on(JobSidebar.Selected)
-    def _job_selected(self, event: JobSidebar.Selected) -> None:
+    def on_job_sidebar_selected(self, event: JobSidebar.Selected) -> None:
         job = self.studio.jobs.jobs.get(event.job_id)
         if job is not None:
             from studio.tui.screens.job_detail import JobDetail

@@ -15,7 +15,6 @@ from textual.widgets import Button, Static
 
 from studio.api.errors import AnyFastError, IncompleteStreamError, StreamError, describe
 from studio.api.types import Usage
-from studio.clipboard import last_code_block
 from studio.store import Message, MessageStatus, NewAttachment, Role
 from studio.tui.conversation import api_messages, title_from_prompt
 from studio.tui.heap import HeapFreeze
@@ -343,6 +342,8 @@ class ChatPane(Vertical):
         view = self._last(Role.ASSISTANT)
         if view is None:
             return None
+        from studio.clipboard import last_code_block
+
         return view.text if what == "reply" else last_code_block(view.text)
 
     @on(MessageView.Action)

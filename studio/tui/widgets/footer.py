@@ -1,35 +1,148 @@
-"""The key footer, complete in the first frame and rebuilt only when its keys change."""
+"""The key bar along the bottom of the main screen: one widget, complete in the first frame.
+
+Textual's ``Footer`` mounts a widget per key, starts empty and rebuilds all of them after the
+screen's first refresh and whenever focus moves. At start-up its twelve keys were the dearest
+widgets on the screen to style (about a third of all styling before the first frame,
+``tests/bench/startup.py``), and each rebuild held a frame back. :class:`KeyBar` draws the
+same keys as one line of text, redrawn (not rebuilt) when the keys change. A click on a key
+presses it, as with Textual's footer; hovering one shows its tooltip.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widget import Widget
+
+SEPARATOR = "▏"
+DIM = Style(dim=True)
 
 
-class StudioFooter(Footer):
-    """Textual's ``Footer`` with its keys from the start.
+@dataclass(frozen=True, slots=True)
+class KeyHint:
+    """One key as shown: what to press, what it does, whether it does anything now."""
 
-    Textual's footer starts empty and rebuilds itself (a widget per key) after the screen's
-    first refresh, and again whenever focus moves. That rebuild held back the app's first
-    frame (``tests/bench/startup.py``): the footer's keys are known when it is composed, and a
-    rebuild that would show the same keys is skipped."""
+    key: str
+    display: str
+    description: str
+    enabled: bool
+    tooltip: str
 
-    _shown: tuple[tuple[str, str, bool, str], ...] | None = None
 
-    def _keys(self) -> tuple[tuple[str, str, bool, str], ...]:
-        return tuple(
-            (binding.key, binding.description, enabled, tooltip)
-            for _node, binding, enabled, tooltip in self.screen.active_bindings.values()
-            if binding.show
-        )
+class KeyBar(Widget):
+    """The screen's active key bindings (those marked ``show``), with the command palette's key
+    at the right."""
 
-    def compose(self) -> ComposeResult:
-        self.set_reactive(Footer._bindings_ready, True)
-        self._shown = self._keys()
-        yield from super().compose()
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"keybar--key", "keybar--description", "keybar--hover"}
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        background: $footer-background;
+        & > .keybar--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .keybar--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        & > .keybar--hover { background: $block-hover-background; }
+    }
+    """
 
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        if self.is_attached and screen is self.screen and self._keys() == self._shown:
-            return
-        super().bindings_changed(screen)
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._spans: list[tuple[int, int, KeyHint]] = []
+        """Where each key was drawn (start and end cell) in the last render."""
+        self._hover: KeyHint | None = None
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, _screen: Screen[object]) -> None:
+        self.refresh()
+
+    def hints(self) -> tuple[list[KeyHint], KeyHint | None]:
+        """The keys to show (the first binding of each action, in order) and the palette's."""
+        app = self.app
+        palette_key = app.COMMAND_PALETTE_BINDING if app.ENABLE_COMMAND_PALETTE else None
+        keys: list[KeyHint] = []
+        seen: set[str] = set()
+        palette: KeyHint | None = None
+        for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items():
+            hint = KeyHint(
+                key,
+                app.get_key_display(binding),
+                binding.description,
+                enabled,
+                tooltip or binding.tooltip or binding.description,
+            )
+            if key == palette_key:
+                palette = hint
+            elif binding.show and binding.action not in seen:
+                seen.add(binding.action)
+                keys.append(hint)
+        return keys, palette
+
+    def render(self) -> Text:
+        keys, palette = self.hints()
+        key_style = self.get_component_rich_style("keybar--key")
+        text_style = self.get_component_rich_style("keybar--description")
+        hover = self.get_component_rich_style("keybar--hover", partial=True)
+        width = self.size.width
+        palette_cells = len(palette.display) + len(palette.description) + 4 if palette else 0
+        line = Text(no_wrap=True, overflow="crop", end="")
+        spans: list[tuple[int, int, KeyHint]] = []
+
+        def add(hint: KeyHint) -> None:
+            start = line.cell_len
+            extra = DIM if not hint.enabled else hover if hint == self._hover else None
+            line.append(f" {hint.display} ", key_style)
+            line.append(f"{hint.description} " if hint.description else "", text_style)
+            if extra is not None:
+                line.stylize(extra, start)
+            spans.append((start, line.cell_len, hint))
+
+        for hint in keys:
+            cells = len(hint.display) + len(hint.description) + 3
+            if line.cell_len + cells > width - palette_cells:
+                break  # no room: the rest are in the help screen (f1) and the palette
+            add(hint)
+        if palette is not None and width >= palette_cells:
+            line.append(" " * (width - palette_cells - line.cell_len), text_style)
+            line.append(SEPARATOR, text_style)
+            add(palette)
+        self._spans = spans
+        return line
+
+    def _hint_at(self, x: int) -> KeyHint | None:
+        return next((hint for start, end, hint in self._spans if start <= x < end), None)
+
+    def on_click(self, event: events.Click) -> None:
+        hint = self._hint_at(event.x)
+        if hint is not None and hint.enabled:
+            event.stop()
+            self.app.simulate_key(hint.key)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        hint = self._hint_at(event.x)
+        if hint != self._hover:
+            self._hover = hint
+            self.tooltip = hint.tooltip if hint is not None else None
+            self.refresh()
+
+    def on_leave(self) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.tooltip = None
+            self.refresh()
