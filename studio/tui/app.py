@@ -111,6 +111,9 @@ class StudioApp(App[None]):
             self.notify(warning, severity="warning", timeout=10)
 
     async def on_unmount(self) -> None:
+        from studio.tui.heap import HeapFreeze
+
+        HeapFreeze.release_all()
         await self.jobs.stop()
         await self.gateway.aclose()
         self.store.close()

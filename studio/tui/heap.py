@@ -48,3 +48,9 @@ class HeapFreeze:
                 gc.set_threshold(*cls.saved)
                 cls.saved = None
             gc.unfreeze()
+
+    @classmethod
+    def release_all(cls) -> None:
+        """Give everything back (the app is closing: a release due after a frame never comes)."""
+        while cls.holders:
+            cls.release()

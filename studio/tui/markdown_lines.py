@@ -11,7 +11,9 @@ first frame without them.
 
 from __future__ import annotations
 
+import bisect
 import io
+import time
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -142,3 +144,121 @@ def _renderer(key: tuple[tuple[str, str], ...], dark: bool) -> MarkdownLines:
 def renderer_for(variables: Mapping[str, str], *, dark: bool) -> MarkdownLines:
     """The (shared) renderer for a theme's variables."""
     return _renderer(tuple(sorted(variables.items())), dark)
+
+
+def estimate_height(text: str, width: int) -> int:
+    """Lines ``text`` will probably take at ``width``, without rendering it: each source line
+    wrapped at the width. Code fences stand for a code block's padding, a table's rule for its
+    own, so the guess is close for prose, code and tables alike."""
+    if not text.strip() or width < 1:
+        return 0
+    return sum(max(1, -(-len(line) // width)) for line in text.strip("\n").split("\n"))
+
+
+class BlockLayout:
+    """Blocks of Markdown placed one under another, one blank line apart, each rendered at the
+    current width when first needed.
+
+    A block not yet rendered at this width takes the height :func:`estimate_height` guesses;
+    rendering it gives the real one. So a width change (a resized terminal, the split view, the
+    job sidebar) or a long history costs only the blocks on screen at once; the others are
+    rendered on demand or by :meth:`fill`, a little at a time.
+    """
+
+    def __init__(self, blocks: list[str]) -> None:
+        self.blocks = blocks
+        self.width = 0
+        self.renderer: MarkdownLines | None = None
+        self.lines: list[list[Strip] | None] = [None] * len(blocks)
+        self.heights: list[int] = [0] * len(blocks)
+        self._offsets: list[int] | None = None
+        self._height = 0
+
+    # -- changes ---------------------------------------------------------------------------------
+
+    def reset(self, renderer: MarkdownLines | None, width: int) -> None:
+        """Use ``renderer`` at ``width``: every block is to be rendered again (the heights stay
+        as they were where the width is the same, or are estimated)."""
+        if width != self.width:
+            self.heights = [estimate_height(block, width) for block in self.blocks]
+            self._offsets = None
+        self.renderer = renderer
+        self.width = width
+        self.lines = [None] * len(self.blocks)
+
+    def changed(self, index: int) -> None:
+        """Block ``index``'s text changed (it keeps its old height until rendered)."""
+        self.lines[index] = None
+
+    def extend(self, blocks: list[str]) -> None:
+        self.blocks.extend(blocks)
+        self.lines.extend([None] * len(blocks))
+        self.heights.extend(estimate_height(block, self.width) for block in blocks)
+        self._offsets = None
+
+    # -- rendering -------------------------------------------------------------------------------
+
+    def render(self, index: int) -> bool:
+        """Render block ``index`` at the current width; True if its height changed."""
+        assert self.renderer is not None
+        lines = self.lines[index] = self.renderer.render(self.blocks[index], self.width)
+        if len(lines) == self.heights[index]:
+            return False
+        self.heights[index] = len(lines)
+        self._offsets = None
+        return True
+
+    @property
+    def unrendered(self) -> bool:
+        return None in self.lines
+
+    def fill(self, budget: float) -> bool:
+        """Render blocks not yet rendered, the last first, for about ``budget`` seconds; True
+        if a height changed."""
+        deadline = time.perf_counter() + budget
+        moved = False
+        for index in range(len(self.blocks) - 1, -1, -1):
+            if self.lines[index] is None:
+                moved = self.render(index) or moved
+                if time.perf_counter() >= deadline:
+                    break
+        return moved
+
+    # -- placing ---------------------------------------------------------------------------------
+
+    @property
+    def offsets(self) -> list[int]:
+        """The first line of each block."""
+        if self._offsets is None:
+            offsets, y = [], 0
+            for height in self.heights:
+                if height and y:
+                    y += 1  # a blank line between blocks
+                offsets.append(y)
+                y += height
+            self._offsets = offsets
+            self._height = y
+        return self._offsets
+
+    @property
+    def height(self) -> int:
+        _ = self.offsets  # places the blocks, which sums the height
+        return self._height
+
+    def locate(self, y: int) -> tuple[int, int]:
+        """The block holding line ``y`` and the row within it (-1, 0 above every block)."""
+        offsets = self.offsets
+        index = bisect.bisect_right(offsets, y) - 1
+        return index, (y - offsets[index] if index >= 0 else 0)
+
+    def text_lines(self) -> list[str]:
+        """Every line as plain text, rendering what is not rendered yet."""
+        shown: list[str] = []
+        for index in range(len(self.blocks)):
+            if self.lines[index] is None:
+                self.render(index)
+            lines = self.lines[index] or []
+            if lines and shown:
+                shown.append("")
+            shown.extend(strip.text.rstrip() for strip in lines)
+        return shown

@@ -11,9 +11,10 @@ from textual.selection import Selection
 
 from studio.store import Role
 from studio.tui.app import StudioApp
+from studio.tui.markdown_lines import estimate_height
 from studio.tui.widgets.streaming import StreamingMarkdown, split_blocks
 
-from .conftest import SIZE, active_pane, reply_done
+from .conftest import SIZE, active_pane, reply_done, wait_for
 from .test_chat import OSC52, send
 
 
@@ -36,9 +37,10 @@ async def test_a_long_streamed_reply_is_one_widget_rendered_block_by_block(
         # What streamed is what a fresh view of the stored text shows, line for line.
         stored = app.store.get_message(reply.message_id)
         assert stored is not None and stored.content == markdown.text
-        assert split_blocks(stored.content) == markdown._blocks
+        assert split_blocks(stored.content) == markdown._layout.blocks
         fresh = StreamingMarkdown(stored.content)
         await reply.mount(fresh)
+        await wait_for(lambda: fresh.fully_rendered and markdown.fully_rendered)
         await pilot.pause()
         assert fresh.size == markdown.size
         assert shown_lines(fresh) == shown_lines(markdown)
@@ -130,3 +132,34 @@ async def test_history_opens_with_replies_as_single_widgets(
             assert markdown.finished and not markdown.children
         last = "\n".join(shown_lines(replies[-1].query_one(StreamingMarkdown)))
         assert "Answer 11" in last
+
+
+async def test_a_reply_laid_out_on_a_guess_takes_its_real_height(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    """History is laid out with estimated heights and rendered as it comes into view; the
+    real height must then replace the guess, and the log stay at its bottom."""
+    from textual.containers import VerticalScroll
+
+    from studio.emulator.replies import Prompt, reply_tokens
+
+    app = make_app()
+    conversation = app.store.create_conversation(title="Guessed")
+    question = "Explain server-sent events with a code sample and a comparison table"
+    text = "".join(reply_tokens(Prompt(question, "guess", ()), 400, whole_sections=True))
+    app.store.add_message(conversation.id, Role.USER, question)
+    app.store.add_message(conversation.id, Role.ASSISTANT, text)
+    app.store.set_state("open_tabs", [conversation.id])
+    app.store.set_state("active_tab", conversation.id)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = active_pane(app)
+        markdown = pane.views()[-1].query_one(StreamingMarkdown)
+        await wait_for(lambda: markdown.fully_rendered)
+        await pilot.pause()
+        layout = markdown._layout
+        guessed = [estimate_height(block, layout.width) for block in layout.blocks]
+        assert guessed != layout.heights  # the guesses were off somewhere...
+        assert markdown.size.height == layout.height  # ...and the real heights won
+        log = pane.query_one(".log", VerticalScroll)
+        assert log.scroll_y == log.max_scroll_y
+        assert shown_lines(markdown)[-1].strip()  # the last line shown is the reply's last

@@ -13,6 +13,7 @@ from studio.tui.heap import HeapFreeze
 @pytest.fixture(autouse=True)
 def _restore_gc() -> Iterator[None]:
     thresholds = gc.get_threshold()
+    HeapFreeze.holders, HeapFreeze.saved = 0, None
     gc.unfreeze()
     gc.set_threshold(700, 10, 10)
     try:
@@ -53,4 +54,12 @@ def test_the_thresholds_in_force_before_are_restored() -> None:
 def test_an_extra_release_changes_nothing() -> None:
     HeapFreeze.release()
     assert HeapFreeze.holders == 0
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_closing_the_app_gives_everything_back() -> None:
+    HeapFreeze.hold()
+    HeapFreeze.hold()
+    HeapFreeze.release_all()
+    assert HeapFreeze.holders == 0 and gc.get_freeze_count() == 0
     assert gc.get_threshold() == (700, 10, 10)

@@ -9,7 +9,9 @@ from textual.strip import Strip
 from studio.tui.markdown_lines import (
     DARK_CODE_THEME,
     LIGHT_CODE_THEME,
+    BlockLayout,
     MarkdownLines,
+    estimate_height,
     markdown_styles,
     renderer_for,
     theme_color,
@@ -114,3 +116,77 @@ def test_tables_render_as_aligned_rows() -> None:
 def test_renderers_are_shared_per_theme() -> None:
     assert renderer_for(THEME, dark=True) is renderer_for(dict(THEME), dark=True)
     assert renderer_for(THEME, dark=True) is not renderer_for(THEME, dark=False)
+
+
+# -- BlockLayout ------------------------------------------------------------------------------------
+
+BLOCKS = [
+    "## One\n\n" + "Some prose that goes on for a while, long enough to wrap. " * 4 + "\n\n",
+    "```python\ndef f(x):\n    return x\n```\n\n",
+    "| a | b |\n|---|---|\n| 1 | 2 |\n\n",
+    "- a list\n- of items\n",
+]
+
+
+def laid_out(width: int = 40) -> BlockLayout:
+    layout = BlockLayout(list(BLOCKS))
+    layout.reset(MarkdownLines(THEME, dark=True), width)
+    return layout
+
+
+def test_estimates_are_close_to_rendered_heights() -> None:
+    renderer = MarkdownLines(THEME, dark=True)
+    for width in (30, 60, 100):
+        for block in BLOCKS:
+            rendered = len(renderer.render(block, width))
+            assert abs(estimate_height(block, width) - rendered) <= max(2, rendered // 4)
+    assert estimate_height("", 40) == 0 and estimate_height("text", 0) == 0
+
+
+def test_blocks_render_only_when_asked_and_place_themselves() -> None:
+    layout = laid_out()
+    assert layout.lines == [None] * len(BLOCKS)  # nothing rendered yet: heights are guesses
+    guessed = layout.height
+    for index in range(len(BLOCKS)):
+        layout.render(index)
+    assert not layout.unrendered
+    assert layout.height == sum(layout.heights) + len(BLOCKS) - 1  # a blank line between
+    assert abs(layout.height - guessed) <= 6
+    # Every line maps to its block and row; the blank lines between blocks map past the rows.
+    for index, offset in enumerate(layout.offsets):
+        assert layout.locate(offset) == (index, 0)
+        assert layout.locate(offset + layout.heights[index] - 1) == (
+            index,
+            layout.heights[index] - 1,
+        )
+    assert layout.text_lines()[layout.offsets[1] - 1] == ""
+
+
+def test_fill_renders_from_the_last_block_within_its_budget() -> None:
+    layout = laid_out()
+    layout.fill(0.0)  # the budget is spent after the first block
+    assert layout.lines[-1] is not None and layout.lines[0] is None
+    layout.fill(10.0)
+    assert not layout.unrendered
+
+
+def test_a_new_width_renders_again_lazily_and_a_theme_keeps_the_heights() -> None:
+    layout = laid_out(40)
+    layout.fill(10.0)
+    heights = list(layout.heights)
+    layout.reset(MarkdownLines(THEME, dark=False), 40)  # same width, new theme
+    assert layout.unrendered and layout.heights == heights  # no jump before it renders
+    layout.reset(layout.renderer, 80)
+    assert layout.unrendered and layout.heights == [estimate_height(b, 80) for b in BLOCKS]
+
+
+def test_a_block_that_grows_keeps_its_height_until_rendered() -> None:
+    layout = laid_out()
+    layout.fill(10.0)
+    before = layout.heights[-1]
+    layout.blocks[-1] += "- and one more\n- and another\n"
+    layout.changed(len(BLOCKS) - 1)
+    assert layout.heights[-1] == before and layout.lines[-1] is None
+    assert layout.render(len(BLOCKS) - 1) and layout.heights[-1] == before + 2
+    layout.extend(["A new paragraph.\n"])
+    assert layout.lines[-1] is None and layout.heights[-1] == 1

@@ -15,8 +15,11 @@ hundreds, and each flush, frame and key press grew slower with it
 - **blocks**: once the current block holds :data:`BLOCK_CHARS` characters, the next blank line
   outside a code fence (followed by an unindented line) starts a new block. A flush parses and
   renders only the last block, in full (never the whole reply, never per delta); the lines of
-  the blocks before it are kept. Text given up front (history) is split the same way, and
-  each block is rendered once per width and theme;
+  the blocks before it are kept. Text given up front (history) is split the same way;
+- **rendering on demand** (:class:`~studio.tui.markdown_lines.BlockLayout`): a block is
+  rendered at a width when it comes into view, or a few at a time in the background; until
+  then its height is estimated. Opening a long history or changing the width (a resized
+  terminal, the split view, the job sidebar) costs the blocks on screen, not the whole log;
 - **the end**: :meth:`finish` renders the last block in full with the final text, so the
   finished reply is exactly the full render of each of its blocks. Blocks are cut only where
   a blank line ends every open construct, so this equals one render of the whole text, except
@@ -26,9 +29,9 @@ hundreds, and each flush, frame and key press grew slower with it
 from __future__ import annotations
 
 import asyncio
-import bisect
 import re
 import time
+import weakref
 from typing import TYPE_CHECKING
 
 from textual.selection import Selection
@@ -36,12 +39,11 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
-from studio.tui.markdown_lines import renderer_for
+from studio.tui.markdown_lines import BlockLayout, renderer_for
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.geometry import Size
-
-    from studio.tui.markdown_lines import MarkdownLines
 
 FLUSH_HZ = 10
 """The most flushes per second."""
@@ -51,6 +53,10 @@ RENDER_SHARE = 0.3
 """Flushes are spaced so that rendering them takes at most this share of the time."""
 BLOCK_CHARS = 1200
 """Characters in a block before the next blank line starts a new one."""
+FILL_DELAY = 0.25
+"""Seconds between rounds of rendering blocks that are off screen."""
+FILL_BUDGET = 0.03
+"""Seconds of rendering per round (one block more at most)."""
 YIELD_EVERY = 0.01
 """Seconds of back-to-back appends after which :meth:`append` lets the event loop run."""
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -117,6 +123,48 @@ def split_blocks(text: str, size: int = BLOCK_CHARS) -> list[str]:
     return blocks
 
 
+class _Filler:
+    """Renders the off-screen blocks of every reply in an app, a few at a time: one round of
+    at most :data:`FILL_BUDGET` s every :data:`FILL_DELAY` s, the most recent replies first, so
+    that a long history never holds key presses back for long."""
+
+    def __init__(self, app: App[object]) -> None:
+        self.app = app
+        self.waiting: dict[StreamingMarkdown, None] = {}
+        self.due = False
+
+    def add(self, view: StreamingMarkdown) -> None:
+        self.waiting[view] = None
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self.due:
+            self.due = True
+            self.app.set_timer(FILL_DELAY, self.run)
+
+    def run(self) -> None:
+        self.due = False
+        deadline = time.perf_counter() + FILL_BUDGET
+        for view in reversed(list(self.waiting)):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            if view._fill(left):
+                del self.waiting[view]
+        if self.waiting:
+            self._schedule()
+
+
+_FILLERS: weakref.WeakKeyDictionary[App[object], _Filler] = weakref.WeakKeyDictionary()
+
+
+def _filler(app: App[object]) -> _Filler:
+    filler = _FILLERS.get(app)
+    if filler is None:
+        filler = _FILLERS[app] = _Filler(app)
+    return filler
+
+
 class StreamingMarkdown(Widget):
     """Markdown that grows as text is appended; call :meth:`finish` when the reply ends."""
 
@@ -126,14 +174,7 @@ class StreamingMarkdown(Widget):
         self, text: str = "", *, streaming: bool = False, id: str | None = None, classes: str = ""
     ) -> None:
         super().__init__(id=id, classes=classes)
-        self._blocks: list[str] = split_blocks(text)
-        self._lines: list[list[Strip] | None] = [None] * len(self._blocks)
-        """Each block's rendered lines at :attr:`_width` (``None``: to render)."""
-        self._offsets: list[int] = []
-        """The first line of each block (blocks are one blank line apart)."""
-        self._height = 0
-        self._width = 0
-        self._renderer: MarkdownLines | None = None
+        self._layout = BlockLayout(split_blocks(text))
         self._pending: list[str] = []
         self._timer: Timer | None = None
         self._interval = 1 / FLUSH_HZ
@@ -143,11 +184,11 @@ class StreamingMarkdown(Widget):
     @property
     def text(self) -> str:
         """Everything appended so far, rendered or still pending."""
-        return "".join(self._blocks) + "".join(self._pending)
+        return "".join(self._layout.blocks) + "".join(self._pending)
 
     @property
     def block_count(self) -> int:
-        return len(self._blocks)
+        return len(self._layout.blocks)
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._theme_changed, init=False)
@@ -158,44 +199,35 @@ class StreamingMarkdown(Widget):
             self._timer = None
 
     def _theme_changed(self) -> None:
-        self._renderer = None
-        self._width = 0
-        self.refresh(layout=True)
+        self._layout.reset(None, self._layout.width)
+        self._relayout()
 
     # -- lines -------------------------------------------------------------------------------------
 
-    def _lay_out(self, width: int) -> None:
-        """Render the blocks not yet rendered at ``width`` and place them."""
-        if width != self._width:
-            self._width = width
-            self._lines = [None] * len(self._blocks)
-        if self._renderer is None:
-            self._renderer = renderer_for(
-                self.app.theme_variables, dark=self.app.current_theme.dark
-            )
-        offsets: list[int] = []
-        y = 0
-        for index, lines in enumerate(self._lines):
-            if lines is None:
-                lines = self._lines[index] = self._renderer.render(self._blocks[index], width)
-            if lines and y:
-                y += 1  # a blank line between blocks
-            offsets.append(y)
-            y += len(lines)
-        self._offsets = offsets
-        self._height = y
+    def _at_width(self, width: int) -> BlockLayout:
+        """The layout at ``width`` with the theme's renderer (blocks render when needed)."""
+        layout = self._layout
+        if layout.renderer is None or width != layout.width:
+            renderer = renderer_for(self.app.theme_variables, dark=self.app.current_theme.dark)
+            layout.reset(renderer, width)
+        if layout.unrendered:
+            self._schedule_fill()
+        return layout
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        self._lay_out(width)
-        return self._height
+        return self._at_width(width).height
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        if width != self._width or None in self._lines[-1:]:
-            self._lay_out(width)
-        index = bisect.bisect_right(self._offsets, y) - 1
-        lines = self._lines[index] if index >= 0 else None
-        row = y - self._offsets[index] if index >= 0 else 0
+        layout = self._at_width(width)
+        index, row = layout.locate(y)
+        # A block not rendered yet is rendered as it comes into view; if its estimated height
+        # was wrong, the blocks are placed again.
+        if index >= 0 and layout.lines[index] is None and layout.render(index):
+            # Asked for while the frame is drawn, a new layout would be dropped: ask after it.
+            self.call_later(self._relayout)
+            index, row = layout.locate(y)
+        lines = layout.lines[index] if index >= 0 else None
         base = self.rich_style  # the background and colour the widget inherits
         if not lines or row >= len(lines):
             return Strip.blank(width, base)
@@ -211,15 +243,36 @@ class StreamingMarkdown(Widget):
                 strip = Strip.join([before, chosen.apply_style(style), after])
         return strip.apply_offsets(0, y)
 
+    def _relayout(self) -> None:
+        """Lay the view out again: its height changed. Textual keys its cached box model on a
+        count it bumps only for the first of several layout requests, so a height that changes
+        while a request is pending would keep the stale size: bump it here too."""
+        self._layout_updates += 1
+        self.refresh(layout=True)
+
+    def _schedule_fill(self) -> None:
+        if self.is_attached:
+            _filler(self.app).add(self)
+
+    def _fill(self, budget: float) -> bool:
+        """Render blocks that are off screen for about ``budget`` s, so scrolling to them finds
+        them ready; True when none is left."""
+        layout = self._layout
+        if not layout.width or not self.is_attached:
+            return True
+        if layout.fill(budget):
+            self._relayout()
+        return not layout.unrendered
+
+    @property
+    def fully_rendered(self) -> bool:
+        """Every block is rendered at the current width (none shows an estimated height)."""
+        return bool(self._layout.width) and not self._layout.unrendered
+
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The selected text, as shown (the rendered lines, not the Markdown source)."""
-        self._lay_out(self.size.width or self._width or 80)
-        shown: list[str] = []
-        for lines in self._lines:
-            if lines and shown:
-                shown.append("")
-            shown.extend(strip.text.rstrip() for strip in lines or ())
-        return selection.extract("\n".join(shown)), "\n"
+        layout = self._at_width(self.size.width or self._layout.width or 80)
+        return selection.extract("\n".join(layout.text_lines())), "\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
         self.refresh()
@@ -251,19 +304,23 @@ class StreamingMarkdown(Widget):
         started = time.perf_counter()
         pending = "".join(self._pending)
         self._pending.clear()
-        cut = split_point(self._blocks[-1], pending)
+        layout = self._layout
+        last = len(layout.blocks) - 1
+        cut = split_point(layout.blocks[last], pending)
         if cut is None:
-            self._blocks[-1] += pending
+            layout.blocks[last] += pending
         else:
-            self._blocks[-1] += pending[:cut]
-            new = split_blocks(pending[cut:])
-            self._blocks.extend(new)
-            self._lines.extend([None] * len(new))
-        self._lines[-1 - (0 if cut is None else len(new))] = None
-        height = self._height
-        if self._width:
-            self._lay_out(self._width)
-        self.refresh(layout=self._height != height or not self._width)
+            layout.blocks[last] += pending[:cut]
+            layout.extend(split_blocks(pending[cut:]))
+        layout.changed(last)
+        moved = False
+        if layout.renderer is not None:
+            # Render what changed now, so what it costs paces the next flush.
+            moved = any([layout.render(i) for i in range(last, len(layout.blocks))])
+        if moved or layout.renderer is None:
+            self._relayout()
+        else:
+            self.refresh()
         if self.is_attached:
             self.call_after_refresh(self._rendered, started)
 
@@ -283,6 +340,5 @@ class StreamingMarkdown(Widget):
     async def replace(self, text: str) -> None:
         """Show ``text`` instead of the current content."""
         self._pending.clear()
-        self._blocks = split_blocks(text)
-        self._lines = [None] * len(self._blocks)
-        self.refresh(layout=True)
+        self._layout = BlockLayout(split_blocks(text))
+        self._relayout()
