@@ -1,12 +1,18 @@
 """Inline image previews through textual-image (Sixel, Kitty graphics, or half-cell blocks).
 
 textual-image asks the terminal about its cell size and graphics support when it is imported,
-which is impossible once Textual owns the terminal; :func:`prepare` imports it just before the
-app starts. If that fails, or was never done, attachments show as chips only.
+which is impossible once Textual owns the terminal. Importing it (and Pillow) before the app
+starts cost a twentieth of the start-up budget, for screens that mostly show no image. So
+:func:`prepare`, just before the app starts, asks the terminal the same questions itself
+(the cell size through textual-image's own cached helper, and the device attributes that tell
+Sixel support) and keeps the answers; textual-image is imported when the first preview is made,
+its probes answered from what was kept and its queries kept off the terminal.
 
 Its Kitty-graphics probe waits 0.1 s for an answer that most terminals never send (xterm,
-tmux, GNOME Terminal, ...): a tenth of the start-up budget. So that probe runs only where the
-environment names a terminal that speaks the protocol; elsewhere the answer is "no" at once.
+tmux, GNOME Terminal, ...). Where the environment names a terminal that may speak the protocol
+(kitty, WezTerm, Ghostty), textual-image is imported up front, probes included, as it always
+was; elsewhere that probe is answered "no" at once. If anything fails, attachments show as
+chips only.
 """
 
 from __future__ import annotations
@@ -14,17 +20,23 @@ from __future__ import annotations
 import importlib
 import io
 import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 from textual.widget import Widget
 
 _available = False
+_loaded = False
+_answers: dict[str, str] = {}
+"""The terminal's answers to the queries made before the app started, by response prefix."""
 
 _KITTY_TERMS = ("xterm-kitty", "xterm-ghostty")
 _KITTY_PROGRAMS = ("wezterm", "ghostty", "kitty")
-_KITTY_GRAPHICS_START = "\x1b_G"
+DEVICE_ATTRIBUTES = "\x1b[?"
+"""The start of a terminal's device-attributes answer (a ``4`` in it means Sixel)."""
 
 
 def may_speak_kitty_graphics(environ: Mapping[str, str]) -> bool:
@@ -36,38 +48,84 @@ def may_speak_kitty_graphics(environ: Mapping[str, str]) -> bool:
     return environ.get("TERM_PROGRAM", "").lower() in _KITTY_PROGRAMS
 
 
-@contextmanager
-def _no_kitty_probe(terminal: Any) -> Iterator[None]:
-    """Within this block, a Kitty-graphics probe through ``terminal`` answers "no" at once."""
-    original: Callable[..., Any] = terminal.capture_terminal_response
-
-    def capture(start_marker: str, *args: Any, **kwargs: Any) -> Any:
-        if start_marker == _KITTY_GRAPHICS_START:
-            raise TimeoutError("Kitty graphics not probed in this terminal")
-        return original(start_marker, *args, **kwargs)
-
-    terminal.capture_terminal_response = capture
-    try:
-        yield
-    finally:
-        terminal.capture_terminal_response = original
-
-
 def prepare(environ: Mapping[str, str] | None = None) -> bool:
-    """Import textual-image now (before the app runs); False when previews are unavailable."""
-    global _available
+    """Ask the terminal now (before the app runs) what previews need; False when unavailable."""
+    global _available, _loaded
     environ = os.environ if environ is None else environ
     try:
-        from textual_image import _terminal
+        if may_speak_kitty_graphics(environ):
+            importlib.import_module("textual_image.widget")  # probes the terminal itself
+            _loaded = True
+        else:
+            from textual_image import _terminal  # the standard library only: no Pillow
 
-        probe = nullcontext() if may_speak_kitty_graphics(environ) else _no_kitty_probe(_terminal)
-        with probe:
-            importlib.import_module("textual_image.widget")  # probes the terminal
-    except Exception:  # a missing package, an odd terminal, Pillow trouble: fall back to chips
+            _terminal.get_cell_size()  # asks once; textual-image keeps the answer
+            answer = _ask(_terminal, DEVICE_ATTRIBUTES, "c", "\x1b[c")
+            if answer is not None:
+                _answers[DEVICE_ATTRIBUTES] = answer
+    except Exception:  # a missing package, an odd terminal: fall back to chips
         _available = False
     else:
         _available = True
     return _available
+
+
+def _ask(terminal: Any, start: str, end: str, query: str) -> str | None:
+    """Send ``query`` and read the answer (``start`` ... ``end``); None if none came."""
+    out = sys.__stdout__
+    if out is None or not out.isatty():
+        return None
+    try:
+        with terminal.capture_terminal_response(start, end, 0.1) as response:
+            out.write(query)
+            out.flush()
+    except (TimeoutError, terminal.TerminalError):
+        return None
+    return str(response.sequence)
+
+
+@contextmanager
+def _replayed(start_marker: str, end_marker: str, timeout: float | None = None) -> Iterator[Any]:
+    """Stands in for textual-image's ``capture_terminal_response`` once the app runs: the
+    answer kept by :func:`prepare`, or no answer at all (a timeout, as from a silent terminal)."""
+    answer = _answers.get(start_marker)
+    if answer is None:
+        raise TimeoutError("the terminal was not asked this before the app started")
+    yield SimpleNamespace(sequence=answer)
+
+
+class _Unsent(io.StringIO):
+    """Takes the queries textual-image's probes write while the app owns the terminal."""
+
+    def __init__(self, real: Any) -> None:
+        super().__init__()
+        self._real = real
+
+    def isatty(self) -> bool:
+        return bool(self._real is not None and self._real.isatty())
+
+
+def _load() -> bool:
+    """Import textual-image (and Pillow) with its probes answered from :data:`_answers`."""
+    global _available, _loaded
+    if _loaded:
+        return True
+    try:
+        from textual_image import _terminal
+
+        original, real_stdout = _terminal.capture_terminal_response, sys.__stdout__
+        _terminal.capture_terminal_response = _replayed
+        sys.__stdout__ = _Unsent(real_stdout)  # type: ignore[assignment, misc]
+        try:
+            importlib.import_module("textual_image.widget")
+        finally:
+            sys.__stdout__ = real_stdout  # type: ignore[misc]
+            _terminal.capture_terminal_response = original
+    except Exception:  # Pillow trouble and the like: chips only from now on
+        _available = False
+        return False
+    _loaded = True
+    return True
 
 
 def available() -> bool:
@@ -76,7 +134,7 @@ def available() -> bool:
 
 def preview(data: bytes, *, classes: str = "preview") -> Widget | None:
     """A widget showing the image in ``data``, or None when previews are off or it won't decode."""
-    if not _available or not data:
+    if not _available or not data or not _load():
         return None
     try:
         from PIL import Image as PILImage

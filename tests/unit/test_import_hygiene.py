@@ -89,3 +89,13 @@ def test_the_tui_loads_httpx_only_after_its_first_frame() -> None:
         & loaded
     )
     assert "httpx" in modules_after("from studio.api import AnyFastClient")
+
+
+def test_preparing_previews_loads_neither_pillow_nor_textual_image_widgets() -> None:
+    """Before the app starts only the terminal is asked; Pillow loads with the first preview
+    (except where the terminal may speak Kitty graphics: textual-image probes that itself)."""
+    code = "from studio.tui import previews\nassert previews.prepare({'TERM': 'xterm-256color'})"
+    loaded = modules_after(code)
+    assert "PIL" not in loaded and "textual_image.widget" not in loaded
+    kitty = modules_after(code.replace("xterm-256color", "xterm-kitty"))
+    assert "textual_image.widget" in kitty

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import types
-from typing import Any
-
 import pytest
 
 from studio.tui import previews
@@ -27,17 +24,54 @@ def test_which_terminals_get_the_kitty_probe(environ: dict[str, str], expected: 
     assert previews.may_speak_kitty_graphics(environ) is expected
 
 
-def test_a_skipped_kitty_probe_answers_no_at_once_and_other_probes_pass_through() -> None:
-    calls: list[str] = []
+def test_answers_kept_before_the_app_started_are_replayed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(previews, "_answers", {previews.DEVICE_ATTRIBUTES: "\x1b[?62;4;22c"})
+    with previews._replayed(previews.DEVICE_ATTRIBUTES, "c", 0.1) as response:
+        pass
+    assert response.sequence == "\x1b[?62;4;22c"
+    # Never asked (the Kitty probe): as if no answer came.
+    with pytest.raises(TimeoutError), previews._replayed("\x1b_G", "\x1b\\", 0.1):
+        pass
 
-    def capture(start_marker: str, end_marker: str, timeout: float | None = None) -> Any:
-        calls.append(start_marker)
-        return "answered"
 
-    terminal = types.SimpleNamespace(capture_terminal_response=capture)
-    with previews._no_kitty_probe(terminal):
-        with pytest.raises(TimeoutError):
-            terminal.capture_terminal_response("\x1b_G", "\x1b\\", 0.1)
-        assert terminal.capture_terminal_response("\x1b[?", "c", 0.1) == "answered"
-    assert terminal.capture_terminal_response is capture
-    assert calls == ["\x1b[?"]
+def test_textual_image_loads_with_the_first_preview_and_asks_the_terminal_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import sys
+
+    from PIL import Image as PILImage
+
+    asked: list[str] = []
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            asked.append(text)
+            return len(text)
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "__stdout__", terminal)
+    monkeypatch.setattr(previews, "_available", True)
+    monkeypatch.setattr(previews, "_loaded", False)
+    monkeypatch.setattr(previews, "_answers", {previews.DEVICE_ATTRIBUTES: "\x1b[?62;22c"})
+    for name in [m for m in sys.modules if m.startswith("textual_image.")]:
+        if probes_when_imported(name):
+            monkeypatch.delitem(sys.modules, name)
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (4, 4), "red").save(buffer, format="PNG")
+    widget = previews.preview(buffer.getvalue())
+    assert widget is not None and previews._loaded
+    assert asked == []  # its queries went nowhere: the app owns the terminal by then
+    assert sys.__stdout__ is terminal  # and the real one is back
+
+
+def probes_when_imported(name: str) -> bool:
+    """textual-image's modules that probe the terminal when imported."""
+    return name in {"textual_image.renderable", "textual_image.widget"} or name.startswith(
+        ("textual_image.renderable.", "textual_image.widget.")
+    )
