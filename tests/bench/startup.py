@@ -18,6 +18,13 @@ launches in a *silent* terminal are reported too, but not judged.)
   does for users;
 - the app is then quit with ctrl+q; a process still running after 5 s is killed and reported.
 
+Python keeps the bytecode it compiles (``__pycache__``), as it does on every user's machine:
+the warm-up launch compiles, the timed launches load it. The bench gives the app its own cache
+directory (``PYTHONPYCACHEPREFIX``) and drops ``PYTHONDONTWRITEBYTECODE`` from the app's
+environment, as a sandbox may set it: with it set, every launch compiles Studio's own modules
+again (an editable install has no compiled copy), about 40 ms on this machine that no user
+pays. A few launches with the environment exactly as it is are reported too, not judged.
+
 ``python -m studio --help`` is timed the same way (without a terminal), and run once with
 ``-X importtime`` to list what it imports: Textual must not be among the modules.
 
@@ -25,6 +32,7 @@ Targets (issue: start-up, client-guide §4, on this 2-core machine): first frame
 idle RSS <= 80 MB, ``studio --help`` imports no Textual.
 
 Run:  python tests/bench/startup.py [--runs 5] [--warmup 1] [--idle 3] [--silent-runs 3]
+          [--uncached-runs 3]
 """
 
 from __future__ import annotations
@@ -144,8 +152,11 @@ def _reply(query: bytes) -> bytes:
     return b""
 
 
-def launch(home: str, idle: float, *, silent: bool = False) -> Launch:
-    """Start ``studio --demo`` in a pseudo-terminal, measure it, and quit it."""
+def launch(home: str, idle: float, *, silent: bool = False, cache: str | None = None) -> Launch:
+    """Start ``studio --demo`` in a pseudo-terminal, measure it, and quit it.
+
+    ``cache``: Python keeps compiled bytecode there (``PYTHONPYCACHEPREFIX``) as it does for any
+    user; ``None`` runs with the environment as it is, which may forbid writing bytecode."""
     master, slave = os.openpty()
     pixels = (0, 0) if silent else (COLUMNS * CELL_WIDTH, LINES * CELL_HEIGHT)
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, *pixels))
@@ -158,6 +169,9 @@ def launch(home: str, idle: float, *, silent: bool = False) -> Launch:
     }
     for name in ("ANYFAST_API_KEY", "ANYFAST_BASE_URL", "STUDIO_CONFIG", "TEXTUAL"):
         env.pop(name, None)
+    if cache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = cache
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "studio", "--demo"],
@@ -239,12 +253,13 @@ def help_imports(home: str) -> tuple[list[str], int]:
     return modules, total
 
 
-def timed_launches(home: str, runs: int, idle: float, *, silent: bool) -> list[Launch]:
+def timed_launches(
+    home: str, runs: int, idle: float, *, silent: bool, cache: str | None, label: str
+) -> list[Launch]:
     """``runs`` launches, each printed as it ends."""
     launches = []
-    label = "silent terminal" if silent else "xterm-like"
     for i in range(runs):
-        result = launch(home, idle, silent=silent)
+        result = launch(home, idle, silent=silent, cache=cache)
         launches.append(result)
         quit_text = f"{result.quit_seconds:.2f} s" if result.quit_seconds is not None else "KILLED"
         print(
@@ -260,12 +275,20 @@ def row(name: str, values: list[float], digits: int, target: str = "") -> None:
     print(f"  {name:<34} {median:8.{digits}f} {worst:8.{digits}f}   {target}")
 
 
-def main(runs: int, warmup: int, idle: float, silent_runs: int) -> int:
-    with tempfile.TemporaryDirectory(prefix="studio-startup-") as home:
+def main(runs: int, warmup: int, idle: float, silent_runs: int, uncached_runs: int) -> int:
+    with (
+        tempfile.TemporaryDirectory(prefix="studio-startup-") as home,
+        tempfile.TemporaryDirectory(prefix="studio-pycache-") as cache,
+    ):
         for _ in range(warmup):
-            launch(home, 0.5)
-        launches = timed_launches(home, runs, idle, silent=False)
-        silent = timed_launches(home, silent_runs, 0.5, silent=True)
+            launch(home, 0.5, cache=cache)
+        launches = timed_launches(home, runs, idle, silent=False, cache=cache, label="xterm-like")
+        silent = timed_launches(
+            home, silent_runs, 0.5, silent=True, cache=cache, label="silent terminal"
+        )
+        uncached = timed_launches(
+            home, uncached_runs, 0.5, silent=False, cache=None, label="environment as is"
+        )
         helps = time_help(runs, home)
         modules, import_us = help_imports(home)
 
@@ -287,6 +310,10 @@ def main(runs: int, warmup: int, idle: float, silent_runs: int) -> int:
         row("ctrl+q to exit (s)", quits, 2)
     if silent:
         row("first frame, silent terminal (s)", [r.first_frame for r in silent], 3, "(info)")
+    if uncached:
+        no_pyc = os.environ.get("PYTHONDONTWRITEBYTECODE")
+        name = "first frame, no bytecode cache (s)" if no_pyc else "first frame, env as is (s)"
+        row(name, [r.first_frame for r in uncached], 3, "(info)")
     row("studio --help (s)", helps, 3)
     print(f"  studio --help imports {len(modules)} modules ({import_us / 1000:.0f} ms of imports)")
 
@@ -312,7 +339,9 @@ def main(runs: int, warmup: int, idle: float, silent_runs: int) -> int:
         "studio --help imports no Textual"
         + (f" (it imports {', '.join(textual[:5])}…)" if textual else ""),
     )
-    verdict(killed == 0, f"ctrl+q quits ({killed} of {runs + silent_runs} had to be killed)")
+    launched = runs + silent_runs + uncached_runs
+    killed += sum(r.quit_seconds is None for r in uncached)
+    verdict(killed == 0, f"ctrl+q quits ({killed} of {launched} had to be killed)")
     return 0 if ok else 1
 
 
@@ -327,5 +356,11 @@ if __name__ == "__main__":
         default=3,
         help="extra launches in a terminal that answers no query (reported, not judged)",
     )
+    parser.add_argument(
+        "--uncached-runs",
+        type=int,
+        default=3,
+        help="extra launches with the environment as it is (reported, not judged)",
+    )
     args = parser.parse_args()
-    raise SystemExit(main(args.runs, args.warmup, args.idle, args.silent_runs))
+    raise SystemExit(main(args.runs, args.warmup, args.idle, args.silent_runs, args.uncached_runs))
