@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 
+import pytest
 from rich.segment import Segment
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
 from textual.geometry import Offset
 from textual.selection import Selection
 
@@ -163,3 +166,47 @@ async def test_a_reply_laid_out_on_a_guess_takes_its_real_height(
         log = pane.query_one(".log", VerticalScroll)
         assert log.scroll_y == log.max_scroll_y
         assert shown_lines(markdown)[-1].strip()  # the last line shown is the reply's last
+
+
+LONG = "\n\n".join(
+    f"# Heading {i}\n\n- " + "word " * 250 + "\n- " + "wordy " * 40 for i in range(80)
+)
+"""Long list items under headings: estimated heights that are well off."""
+
+
+class OneReply(App[None]):
+    """A bare app holding one long reply in a scroll view."""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield StreamingMarkdown(LONG)
+
+
+async def test_a_hidden_reply_survives_a_theme_change_while_it_fills() -> None:
+    app = OneReply()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        view = app.query_one(StreamingMarkdown)
+        assert view._layout.unrendered  # most of it is off screen, left to the filler
+        view.display = False  # never painted again: the renderer must come back some other way
+        await pilot.pause()
+        app.theme = "textual-light"
+        await wait_for(lambda: view.fully_rendered, limit=30)
+        assert view._layout.renderer is not None
+
+
+async def test_copying_a_selection_lays_the_reply_out_for_what_it_rendered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from studio.tui.widgets import streaming
+
+    monkeypatch.setattr(streaming, "FILL_DELAY", 100.0)  # keep the background filler out
+    app = OneReply()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        view = app.query_one(StreamingMarkdown)
+        assert view._layout.unrendered
+        text = view.get_selection(Selection(None, None))
+        assert text is not None and "Heading 79" in text[0]
+        await pilot.pause()
+        assert view.fully_rendered and view.size.height == view._layout.height

@@ -23,7 +23,8 @@ hundreds, and each flush, frame and key press grew slower with it
 - **the end**: :meth:`finish` renders the last block in full with the final text, so the
   finished reply is exactly the full render of each of its blocks. Blocks are cut only where
   a blank line ends every open construct, so this equals one render of the whole text, except
-  for reference-style link definitions, which apply only within their block.
+  that reference-style link definitions apply only within their block, and a loose list cut
+  between two items shows as two lists (its numbering kept).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import weakref
 from typing import TYPE_CHECKING
 
 from textual.selection import Selection
@@ -155,13 +155,12 @@ class _Filler:
             self._schedule()
 
 
-_FILLERS: weakref.WeakKeyDictionary[App[object], _Filler] = weakref.WeakKeyDictionary()
-
-
 def _filler(app: App[object]) -> _Filler:
-    filler = _FILLERS.get(app)
-    if filler is None:
-        filler = _FILLERS[app] = _Filler(app)
+    """The app's filler, kept on the app (no global registry to keep old apps alive)."""
+    filler = getattr(app, "_studio_block_filler", None)
+    if not isinstance(filler, _Filler):
+        filler = _Filler(app)
+        app._studio_block_filler = filler  # type: ignore[attr-defined]
     return filler
 
 
@@ -257,9 +256,9 @@ class StreamingMarkdown(Widget):
     def _fill(self, budget: float) -> bool:
         """Render blocks that are off screen for about ``budget`` s, so scrolling to them finds
         them ready; True when none is left."""
-        layout = self._layout
-        if not layout.width or not self.is_attached:
+        if not self._layout.width or not self.is_attached:
             return True
+        layout = self._at_width(self._layout.width)  # a new theme may have dropped the renderer
         if layout.fill(budget):
             self._relayout()
         return not layout.unrendered
@@ -272,6 +271,8 @@ class StreamingMarkdown(Widget):
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The selected text, as shown (the rendered lines, not the Markdown source)."""
         layout = self._at_width(self.size.width or self._layout.width or 80)
+        if layout.unrendered and layout.fill(float("inf")):
+            self._relayout()  # the lines the selection counts must be the lines laid out
         return selection.extract("\n".join(layout.text_lines())), "\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
