@@ -32,6 +32,13 @@ class OSC52:
     def __init__(self, sent: list[str]) -> None:
         self.sent = sent
 
+    @classmethod
+    def capture(cls, app: StudioApp) -> OSC52:
+        """Keep what ``app`` writes raw to the terminal, to look at its clipboard sequences."""
+        sent: list[str] = []
+        app._write_raw = sent.append  # type: ignore[method-assign]
+        return cls(sent)
+
     def _copies(self) -> list[str]:
         return [s for s in self.sent if s.startswith("\x1b]52;")]
 
@@ -170,9 +177,7 @@ async def test_edit_last_message_and_resend(make_app: Callable[..., StudioApp]) 
 
 async def test_select_copy_and_delete_a_message(make_app: Callable[..., StudioApp]) -> None:
     app = make_app()
-    sent: list[str] = []
-    app._write_raw = sent.append  # type: ignore[method-assign]
-    written = OSC52(sent)
+    written = OSC52.capture(app)
     async with app.run_test(size=SIZE) as pilot:
         pane = await send(pilot, "Copy this")
         await reply_done(app, 2)
@@ -194,9 +199,7 @@ async def test_select_copy_and_delete_a_message(make_app: Callable[..., StudioAp
 
 async def test_copy_last_code_block(make_app: Callable[..., StudioApp]) -> None:
     app = make_app()
-    sent: list[str] = []
-    app._write_raw = sent.append  # type: ignore[method-assign]
-    written = OSC52(sent)
+    written = OSC52.capture(app)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "Show code [[emulator: tokens=300]]")
         await reply_done(app, 2)

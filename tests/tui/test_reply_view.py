@@ -88,9 +88,7 @@ async def test_mouse_selection_is_copied_like_everything_else(
     """Selecting reply text and pressing ctrl+c goes through Studio's clipboard path (OSC 52
     and an honest toast), not Textual's bare sequence."""
     app = make_app()
-    sent: list[str] = []
-    app._write_raw = sent.append  # type: ignore[method-assign]
-    written = OSC52(sent)
+    written = OSC52.capture(app)
     async with app.run_test(size=SIZE) as pilot:
         pane = await send(pilot, "Select me [[emulator: tokens=80]]")
         await reply_done(app, 2)

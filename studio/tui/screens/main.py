@@ -399,8 +399,8 @@ class MainScreen(MainScreenBase):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start_demo":
-            welcome = self.query("#welcome")  # not there while the screen composes
-            return bool(welcome) and not welcome.first().has_class("hidden")
+            welcome = self.query_one_optional("#welcome")  # mounted when first needed
+            return welcome is not None and not welcome.has_class("hidden")
         if action == "stop":
             pane = self.active_pane
             return bool(pane and pane.streaming) or None

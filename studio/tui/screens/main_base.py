@@ -40,6 +40,8 @@ class MainScreenBase(Screen[None]):
         self.split = False
         self.partner_id: int | None = None
         self._restoring = False
+        self._job_sidebar: JobSidebar | None = None
+        """Mounted when ctrl+g first opens it."""
 
     @property
     def studio(self) -> StudioApp:
@@ -86,9 +88,9 @@ class MainScreenBase(Screen[None]):
     async def toggle_jobs(self) -> None:
         from studio.tui.widgets.job_sidebar import JobSidebar  # on first use
 
-        sidebar = next(self.query("#jobs-sidebar").results(JobSidebar), None)
+        sidebar = self._job_sidebar
         if sidebar is None:
-            sidebar = JobSidebar(id="jobs-sidebar", classes="hidden")
+            sidebar = self._job_sidebar = JobSidebar(id="jobs-sidebar", classes="hidden")
             await self.query_one("#body").mount(sidebar)
         show = sidebar.has_class("hidden")
         sidebar.set_class(not show, "hidden")
@@ -103,10 +105,9 @@ class MainScreenBase(Screen[None]):
             self.active_pane.focus_prompt()
 
     def _jobs_changed(self) -> None:
-        # No sidebar until ctrl+g first opens it (and none once the screen is taken down).
-        sidebar = next(self.query("#jobs-sidebar").results(), None)
-        if sidebar is not None and not sidebar.has_class("hidden"):
-            sidebar.show(self.studio.jobs.jobs.values())  # type: ignore[attr-defined]
+        sidebar = self._job_sidebar  # none until ctrl+g first opens it
+        if sidebar is not None and sidebar.is_attached and not sidebar.has_class("hidden"):
+            sidebar.show(self.studio.jobs.jobs.values())
         from studio.tui.screens.job_detail import JobDetail
 
         for screen in self.app.screen_stack:
@@ -148,7 +149,7 @@ class MainScreenBase(Screen[None]):
     # -- welcome (no key) ------------------------------------------------------------------------
 
     def _show_welcome(self, show: bool) -> None:
-        welcome = next(self.query("#welcome").results(Vertical), None)
+        welcome = self.query_one_optional("#welcome", Vertical)
         if welcome is None:
             if not show:
                 return

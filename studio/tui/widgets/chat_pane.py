@@ -95,7 +95,7 @@ class ChatPane(Vertical):
 
     async def _scrolled(self, scroll_y: float) -> None:
         """Reaching the top of the log loads the previous page of history."""
-        earlier = next(self.query(".earlier").results(Button), None)
+        earlier = self.query_one_optional(".earlier", Button)
         if scroll_y <= 0 and earlier is not None and earlier.display and not self._loading:
             await self._load_page()
 
@@ -128,7 +128,7 @@ class ChatPane(Vertical):
                 store.messages(self.conversation_id, limit=1, before_position=messages[0].position)
             )
         )
-        earlier = next(log.query_children(".earlier").results(Button), None)
+        earlier = log.query_one_optional(".earlier", Button)
         if earlier is None and remaining:
             earlier = Button("Load earlier messages", classes="earlier", compact=True)
             await log.mount(earlier, before=0)

@@ -160,7 +160,7 @@ class MessageView(Vertical, can_focus=True):
         # Search the header and the error row only.
         header = self.query_children(".message-header").first()
         header.query_one(".mark", Static).update(self._mark())
-        error_row = next(self.query_children(".error-row").results(Horizontal), None)
+        error_row = self.query_one_optional(".error-row", Horizontal)
         if error_row is not None:
             error_row.query_one(".error-text", Static).update(message.error or "")
         elif message.error:
