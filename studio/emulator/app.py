@@ -32,6 +32,7 @@ from studio.emulator.config import (
     extract_markers,
     parse_directives,
 )
+from studio.emulator.hostile import HOSTILE_MODEL_ID
 from studio.emulator.responses import (
     ON_DROP_KEY,
     REQUEST_ID_KEY,
@@ -157,7 +158,11 @@ async def _dispatch(state: EmulatorState, endpoint: _Endpoint, request: Request)
 
 
 async def _models(call: Call) -> Response:
-    return JSONResponse(call.state.catalog.listing())
+    listing = call.state.catalog.listing()
+    if call.fault(Slot.TEXT) is not None:
+        hostile = dict(listing["data"][0], id=HOSTILE_MODEL_ID)
+        listing["data"] = [*listing["data"], hostile]
+    return JSONResponse(listing)
 
 
 async def _kling_create(call: Call) -> Response:

@@ -13,8 +13,15 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from studio.emulator.config import Fault, RequestKind, Slot, strip_markers, text_items
+from studio.emulator.hostile import HOSTILE_LINE, HOSTILE_TEXT
 from studio.emulator.media import describe_image_ref
-from studio.emulator.replies import Prompt, fingerprint, reasoning_tokens, reply_tokens
+from studio.emulator.replies import (
+    Prompt,
+    fingerprint,
+    reasoning_tokens,
+    reply_tokens,
+    tokenize,
+)
 from studio.emulator.responses import (
     ApiError,
     Drop,
@@ -200,6 +207,9 @@ def plan_chat(call: Call) -> ChatPlan:
     if cap is not None and think + len(content) > cap:
         content = reply_tokens(prompt, cap - think)
         finish = "length"
+    if call.fault(Slot.TEXT) is not None:
+        content = tokenize(HOSTILE_TEXT)
+        finish = "stop"
     rate = directives.rate if directives.rate is not None else config.token_rate
     return ChatPlan(
         id="chatcmpl-" + random_alnum(29),
@@ -292,7 +302,9 @@ async def _stream(call: Call, plan: ChatPlan) -> AsyncIterator[Step]:
                 yield pause
             yield delta("content", plan.content[sent - 1])
             emitted += 1
-        steps, stop = _fault_steps(plan, cut, stream_fault, sent, final=sent == last)
+        steps, stop = _fault_steps(
+            plan, cut, stream_fault, sent, final=sent == last, hostile=call.fault(Slot.TEXT)
+        )
         for step in steps:
             yield step
         if stop:
@@ -306,7 +318,13 @@ async def _stream(call: Call, plan: ChatPlan) -> AsyncIterator[Step]:
 
 
 def _fault_steps(
-    plan: ChatPlan, cut: Fault | None, fault: Fault | None, sent: int, *, final: bool = False
+    plan: ChatPlan,
+    cut: Fault | None,
+    fault: Fault | None,
+    sent: int,
+    *,
+    final: bool = False,
+    hostile: Fault | None = None,
 ) -> tuple[list[Step], bool]:
     """What the faults add after ``sent`` content chunks, and whether the stream ends there
     (``final``: the content is exhausted, so a fault whose N lies beyond it fires now)."""
@@ -325,7 +343,10 @@ def _fault_steps(
             )
             steps.append(broken.encode() + b"\n\n")
         elif fault.kind == "error-event":
-            steps.append(f"data: {_dumps(_ERROR_EVENT)}\n\n".encode())
+            event = _ERROR_EVENT
+            if hostile is not None:
+                event = {"error": dict(_ERROR_EVENT["error"], message=HOSTILE_LINE)}
+            steps.append(f"data: {_dumps(event)}\n\n".encode())
             return steps, True
     if cut is not None and cut.kind == "disconnect" and due(cut):
         steps.append(Drop())

@@ -44,6 +44,7 @@ class Slot(enum.StrEnum):
     OUTCOME = "outcome"
     ITEM = "item"
     NOTFOUND = "notfound"
+    TEXT = "text"
 
 
 _ALL_KINDS = frozenset(RequestKind)
@@ -59,6 +60,7 @@ _APPLIES: dict[str, frozenset[RequestKind]] = {
     "item-fail": frozenset({RequestKind.IMAGE}),
     "notfound": frozenset({RequestKind.VIDEO_QUERY}),
     "expired": frozenset({RequestKind.FILE}),
+    "hostile": frozenset({RequestKind.MODELS, RequestKind.CHAT, RequestKind.CHAT_STREAM}),
 }
 _SLOTS: dict[str, Slot] = {
     "status": Slot.ANSWER,
@@ -72,6 +74,7 @@ _SLOTS: dict[str, Slot] = {
     "legacy-url": Slot.OUTCOME,
     "item-fail": Slot.ITEM,
     "notfound": Slot.NOTFOUND,
+    "hostile": Slot.TEXT,
 }
 
 
@@ -125,7 +128,7 @@ def parse_fault(spec: str) -> Fault:
     ``504`` |
     ``disconnect:N`` | ``malformed:N`` | ``error-event:N`` | ``stall:S`` | ``drip:MS`` |
     ``fail`` | ``fail:REASON`` | ``legacy-url`` | ``item-fail:K`` | ``notfound:400|404`` |
-    ``expired``.
+    ``expired`` | ``hostile`` | ``STATUS:hostile`` (any 4xx or 5xx).
     """
     text = spec.strip()
     head, sep, arg = text.partition(":")
@@ -133,7 +136,8 @@ def parse_fault(spec: str) -> Fault:
     arg = arg.strip()
     if head.isdigit():
         status = int(head)
-        if status not in STATUS_FAULTS:
+        hostile = sep and arg.lower() == "hostile" and 400 <= status <= 599
+        if status not in STATUS_FAULTS and not hostile:
             raise FaultError(f"fault {spec!r}: status must be one of {sorted(STATUS_FAULTS)}")
         return _status_fault(text, status, arg if sep else "")
     if head in ("disconnect", "malformed", "error-event", "item-fail"):
@@ -147,7 +151,7 @@ def parse_fault(spec: str) -> Fault:
         return Fault(head, text, number=_number(arg, text, integer=False, minimum=0.0))
     if head == "fail":
         return Fault("fail", text, reason=arg)
-    if head in ("legacy-url", "expired") and not sep:
+    if head in ("legacy-url", "expired", "hostile") and not sep:
         return Fault(head, text)
     if head == "notfound" and arg in ("400", "404"):
         return Fault("notfound", text, status=int(arg))
@@ -164,6 +168,8 @@ def _status_fault(spec: str, status: int, arg: str) -> Fault:
     if status == 429 and key in ("retry-after", "retry-after-ms"):
         number = _number(value.strip(), spec, integer=False, minimum=0.0)
         return Fault("status", spec, status=status, variant=key, number=number)
+    if key == "hostile" and not value:
+        return Fault("status", spec, status=status, variant="hostile")
     if status == 500 and key == "html" and not value:
         return Fault("status", spec, status=status, variant="html")
     raise FaultError(f"unknown fault {spec!r}")

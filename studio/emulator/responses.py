@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from studio.emulator.config import Fault
+from studio.emulator.hostile import HOSTILE_LINE, HOSTILE_REQUEST_ID
 
 Family = Literal["openai", "task", "file"]
 TRANSPORT_KEY = "emulator.transport"
@@ -117,6 +118,11 @@ def fault_response(
     """The answer of a status fault (``429``, ``500:html`` …); ``route`` is ``METHOD /path``,
     quoted by ``404`` as the gateway does for a path it does not serve."""
     status = fault.status
+    if fault.variant == "hostile":
+        message = f"{HOSTILE_LINE} (request id: {HOSTILE_REQUEST_ID})"
+        if family == "task":
+            return task_error(status, "hostile", message)
+        return openai_error(status, message, code="hostile")
     if status == 404:
         return openai_error(404, f"Invalid URL ({route})", type_="invalid_request_error")
     if status == 429:
