@@ -19,6 +19,8 @@ MAX_REFERENCES = 14
 MAX_TOTAL_IMAGES = 15
 DEFAULT_GROUP_SIZE = 3
 MAX_PIXELS = 4096 * 4096
+MIN_PIXELS = 512 * 512
+"""The same area limits as the client's checks (``studio.api.validation``)."""
 _PRESETS = {"1K": 1024, "2K": 2048, "4K": 4096}
 _SIZE = re.compile(r"^\s*(\d{1,5})\s*[xX×*]\s*(\d{1,5})\s*$")
 _SENSITIVE = (
@@ -56,6 +58,8 @@ def parse_size(value: Any, default: str) -> tuple[int, int]:
         raise _bad(f"size {value!r}: the aspect ratio must be between 1:16 and 16:1")
     if width * height > MAX_PIXELS:
         raise _bad(f"size {value!r}: at most {MAX_PIXELS} pixels are allowed")
+    if width * height < MIN_PIXELS:
+        raise _bad(f"size {value!r}: at least {MIN_PIXELS} pixels (512x512) are required")
     return width, height
 
 

@@ -120,6 +120,8 @@ def test_group_mode_and_item_failure(client: httpx.Client) -> None:
         ({"prompt": ""}, "prompt is required"),
         ({"size": "huge"}, "size"),
         ({"size": "100x1700"}, "aspect ratio"),
+        ({"size": "5x5"}, "at least 262144 pixels"),
+        ({"size": "511x511"}, "at least 262144 pixels"),
         ({"image": ["https://e.com/a.png"] * 15}, "at most 14"),
         ({"sequential_image_generation": "sometimes"}, "sequential_image_generation"),
         (
