@@ -19,13 +19,33 @@ from studio.api.errors import (
 )
 from studio.cli import EXIT_AUTH, EXIT_FAILED, EXIT_USAGE
 from studio.config import ConfigError, Settings, load_settings
-from studio.paths import ensure_dir, state_dir
+from studio.paths import data_dir, ensure_dir, state_dir
 
 if TYPE_CHECKING:
     from studio.api.http import Timeouts
+    from studio.emulator import EmulatorConfig
 
 DEMO_TOKEN_RATE = 150.0
 """Demo replies stream visibly but finish in a couple of seconds."""
+
+DEMO_VIDEO_SECONDS = 20.0
+"""Demo video jobs finish in well under a minute, so the whole flow can be tried at once."""
+
+DEMO_GATEWAY_FOLDER = "demo-gateway"
+"""Under the data dir: the demo emulator's tasks and files, shared by every Studio process."""
+
+
+def demo_emulator_config() -> EmulatorConfig:
+    """The demo emulator's settings: paced replies, short videos, tasks kept in the data dir
+    (so a demo job survives a restart and a later command sees it, as with the real gateway)."""
+    from studio.emulator import EmulatorConfig
+
+    return EmulatorConfig(
+        api_key=None,
+        token_rate=DEMO_TOKEN_RATE,
+        video_seconds=DEMO_VIDEO_SECONDS,
+        data_dir=str(data_dir() / DEMO_GATEWAY_FOLDER),
+    )
 
 
 class CommandError(Exception):
@@ -62,9 +82,9 @@ def open_gateway(settings: Settings, *, demo: bool) -> Iterator[Gateway]:
             )
         yield Gateway(settings.base_url, settings.api_key, demo=False)
         return
-    from studio.emulator import EmulatorConfig, EmulatorServer
+    from studio.emulator import EmulatorServer
 
-    with EmulatorServer(EmulatorConfig(api_key=None, token_rate=DEMO_TOKEN_RATE)) as emu:
+    with EmulatorServer(demo_emulator_config()) as emu:
         yield Gateway(emu.base_url, emu.api_key, demo=True)
 
 

@@ -45,6 +45,7 @@ class Slot(enum.StrEnum):
     ITEM = "item"
     NOTFOUND = "notfound"
     TEXT = "text"
+    FINISH = "finish"
 
 
 _ALL_KINDS = frozenset(RequestKind)
@@ -54,6 +55,9 @@ _APPLIES: dict[str, frozenset[RequestKind]] = {
     "malformed": frozenset({RequestKind.CHAT_STREAM}),
     "error-event": frozenset({RequestKind.CHAT_STREAM}),
     "stall": frozenset({RequestKind.CHAT_STREAM}),
+    "silent": frozenset({RequestKind.CHAT_STREAM}),
+    "hang": frozenset({RequestKind.CHAT, RequestKind.CHAT_STREAM}),
+    "content-filter": frozenset({RequestKind.CHAT, RequestKind.CHAT_STREAM}),
     "drip": frozenset({RequestKind.CHAT_STREAM, RequestKind.FILE}),
     "fail": frozenset({RequestKind.VIDEO_CREATE}),
     "legacy-url": frozenset({RequestKind.VIDEO_CREATE}),
@@ -69,12 +73,15 @@ _SLOTS: dict[str, Slot] = {
     "malformed": Slot.STREAM,
     "error-event": Slot.STREAM,
     "stall": Slot.STREAM,
+    "silent": Slot.STREAM,
+    "hang": Slot.ANSWER,
     "drip": Slot.DRIP,
     "fail": Slot.OUTCOME,
     "legacy-url": Slot.OUTCOME,
     "item-fail": Slot.ITEM,
     "notfound": Slot.NOTFOUND,
     "hostile": Slot.TEXT,
+    "content-filter": Slot.FINISH,
 }
 
 
@@ -126,7 +133,8 @@ def parse_fault(spec: str) -> Fault:
     Grammar: ``429`` | ``429:task`` | ``429:empty`` | ``429:retry-after=S`` |
     ``429:retry-after-ms=MS`` | ``403`` | ``404`` | ``500`` | ``500:html`` | ``502`` | ``503`` |
     ``504`` |
-    ``disconnect:N`` | ``malformed:N`` | ``error-event:N`` | ``stall:S`` | ``drip:MS`` |
+    ``disconnect:N`` | ``malformed:N`` | ``malformed:usage`` | ``error-event:N`` | ``stall:S`` |
+    ``silent:S`` | ``hang:S`` | ``drip:MS`` | ``content-filter:N`` |
     ``fail`` | ``fail:REASON`` | ``legacy-url`` | ``item-fail:K`` | ``notfound:400|404`` |
     ``expired`` | ``hostile`` | ``STATUS:hostile`` (any 4xx or 5xx).
     """
@@ -140,12 +148,14 @@ def parse_fault(spec: str) -> Fault:
         if status not in STATUS_FAULTS and not hostile:
             raise FaultError(f"fault {spec!r}: status must be one of {sorted(STATUS_FAULTS)}")
         return _status_fault(text, status, arg if sep else "")
-    if head in ("disconnect", "malformed", "error-event", "item-fail"):
+    if head == "malformed" and arg.lower() == "usage":
+        return Fault("malformed", text, variant="usage")
+    if head in ("disconnect", "malformed", "error-event", "item-fail", "content-filter"):
         if not sep:
             raise FaultError(f"fault {spec!r} needs an argument, e.g. {head}:3")
         minimum = 1.0 if head == "item-fail" else 0.0
         return Fault(head, text, number=_number(arg, text, integer=True, minimum=minimum))
-    if head in ("stall", "drip"):
+    if head in ("stall", "drip", "silent", "hang"):
         if not sep:
             raise FaultError(f"fault {spec!r} needs an argument, e.g. {head}:5")
         return Fault(head, text, number=_number(arg, text, integer=False, minimum=0.0))
@@ -318,7 +328,8 @@ class EmulatorConfig:
     (AnyFast OpenAPI) for unknown task ids. ``status_dialect``: ``gateway`` or ``anyfast``
     Kling status names. ``faults``: standing faults, each ``SPEC[*COUNT][@PATH]``.
     ``ping_interval``: seconds between SSE keep-alives. ``video_seconds``: emulated length of a
-    video task from creation to its end.
+    video task from creation to its end. ``data_dir``: a folder where tasks and generated files
+    are kept across restarts and shared between processes (``None``: memory only).
     """
 
     api_key: str | None = None
@@ -331,6 +342,7 @@ class EmulatorConfig:
     faults: tuple[str, ...] = field(default=())
     ping_interval: float = 10.0
     video_seconds: float = 45.0
+    data_dir: str | None = None
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.speed) and self.speed > 0):

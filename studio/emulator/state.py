@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -39,8 +40,9 @@ class EmulatorState:
         self.catalog = Catalog.load()
         self.faults = FaultBoard([parse_standing_fault(f) for f in config.faults])
         self.log = RequestLog()
-        self.files = FileStore()
-        self.tasks = TaskStore()
+        kept = Path(config.data_dir) if config.data_dir else None
+        self.files = FileStore(folder=kept / "files" if kept else None)
+        self.tasks = TaskStore(folder=kept / "tasks" if kept else None)
         self.lifecycle = Lifecycle()
 
     def inject(self, spec: str, count: int | None = 1, path: str = "/") -> None:

@@ -1,14 +1,27 @@
-"""Thread-safe in-memory stores: queued faults, the request log, generated files, video tasks.
+"""Thread-safe stores: queued faults, the request log, generated files, video tasks.
 
 The server runs on its own thread while tests call :meth:`FaultBoard.inject` or read the log
 from the main thread, hence the locks (each held only for a few dictionary operations).
+
+Files and tasks live in memory, and also in a folder when one is given (``--demo`` keeps them in
+Studio's data dir): a task created by one process is then known to the next, and to another
+process running at the same time, exactly as with the real gateway. Entries older than the
+gateway's 24-hour link lifetime are pruned when a store opens.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import tempfile
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from studio.emulator.config import Dialect, Fault, RequestKind, Slot, StandingFault
@@ -113,14 +126,50 @@ class FaultBoard:
         return chosen
 
 
-class FileStore:
-    """Generated files by name, oldest evicted first beyond a size budget."""
+KEEP_SECONDS = 24 * 3600
+"""How long a kept file or task outlives its process: the gateway's result links last 24 h."""
 
-    def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so a reader never sees half."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _prune(folder: Path, older_than: float) -> None:
+    """Remove the entries of ``folder`` last written before ``older_than`` (a wall time)."""
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            with contextlib.suppress(OSError):
+                if entry.is_file() and entry.stat().st_mtime < older_than:
+                    entry.unlink()
+
+
+class FileStore:
+    """Generated files by name, oldest evicted first beyond a size budget.
+
+    With a ``folder``, every file is also written there and read back from it when this process
+    does not have it in memory (it was made by an earlier or another process).
+    """
+
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024, folder: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._files: OrderedDict[str, tuple[bytes, str, int]] = OrderedDict()
         self._max_bytes = max_bytes
         self._bytes = 0
+        self._folder = folder
+        if folder is not None:
+            _prune(folder, time.time() - KEEP_SECONDS)
 
     def put(self, name: str, data: bytes, content_type: str, *, shared: bool = False) -> None:
         """Store a file. ``shared`` data (the one sample video, referenced by every video task)
@@ -138,17 +187,32 @@ class FileStore:
                 if oldest is None:
                     break
                 self._bytes -= self._files.pop(oldest)[2]
+        if self._folder is not None and _SAFE_NAME.match(name):
+            kept = self._folder / name
+            if not (shared and kept.exists()):
+                _write_atomically(kept, data)
+                _write_atomically(self._folder / f"{name}.type", content_type.encode())
 
     def get(self, name: str) -> tuple[bytes, str] | None:
         """The bytes and content type of a stored file."""
         with self._lock:
             found = self._files.get(name)
-        return None if found is None else (found[0], found[1])
+        if found is not None:
+            return found[0], found[1]
+        if self._folder is None or not _SAFE_NAME.match(name) or name.endswith(".type"):
+            return None
+        try:
+            data = (self._folder / name).read_bytes()
+            content_type = (self._folder / f"{name}.type").read_text("ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return data, content_type or "application/octet-stream"
 
 
 @dataclass(slots=True)
 class VideoTask:
-    """One emulated video task; its visible state is derived from the clock."""
+    """One emulated video task; its visible state is derived from the clock (``started`` is a
+    wall time, so a task kept on disk resumes its timeline in the next process)."""
 
     id: str
     provider: Literal["seedance", "kling"]
@@ -167,21 +231,36 @@ class VideoTask:
 
 
 class TaskStore:
-    """Video tasks by id."""
+    """Video tasks by id; with a ``folder``, each is also kept there as a JSON file."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._tasks: dict[str, VideoTask] = {}
+        self._folder = folder
+        if folder is not None:
+            _prune(folder, time.time() - KEEP_SECONDS)
 
     def add(self, task: VideoTask) -> None:
         """Remember a new task."""
         with self._lock:
             self._tasks[task.id] = task
+        if self._folder is not None and _SAFE_NAME.match(task.id):
+            data = json.dumps(dataclasses.asdict(task), ensure_ascii=False)
+            _write_atomically(self._folder / f"{task.id}.json", data.encode())
 
     def get(self, task_id: str) -> VideoTask | None:
         """The task with this id, if any."""
         with self._lock:
-            return self._tasks.get(task_id)
+            found = self._tasks.get(task_id)
+        if found is not None or self._folder is None or not _SAFE_NAME.match(task_id):
+            return found
+        try:
+            raw = json.loads((self._folder / f"{task_id}.json").read_text("utf-8"))
+            task = VideoTask(**raw)
+        except (OSError, ValueError, TypeError):
+            return None
+        with self._lock:
+            return self._tasks.setdefault(task_id, task)
 
     def __len__(self) -> int:
         with self._lock:

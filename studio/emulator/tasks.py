@@ -68,7 +68,7 @@ class Phase:
 
 def phase_of(task: VideoTask) -> Phase:
     """The task's stage from the time elapsed since it was created."""
-    elapsed = time.monotonic() - task.started
+    elapsed = time.time() - task.started
     fraction = 1.0 if task.total <= 0 else elapsed / task.total
     end = _FAIL_AT if task.fails else 1.0
     stage: Stage
@@ -112,7 +112,7 @@ def _start_task(call: Call, **fields: Any) -> JSONResponse:
     seconds = call.directives.seconds
     task = VideoTask(
         created=int(time.time()),
-        started=time.monotonic(),
+        started=time.time(),
         total=config.delay(seconds if seconds is not None else config.video_seconds),
         fails=outcome is not None and outcome.kind == "fail",
         fail_reason=outcome.reason if outcome is not None and outcome.kind == "fail" else "",

@@ -11,15 +11,12 @@ import dataclasses
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from studio.commands.common import DEMO_TOKEN_RATE, timeouts_for
+from studio.commands.common import demo_emulator_config, timeouts_for
 from studio.config import Settings, set_value
 
 if TYPE_CHECKING:
     from studio.api.client import AnyFastClient
     from studio.emulator import EmulatorServer
-
-DEMO_VIDEO_SECONDS = 20.0
-"""Demo video jobs finish in well under a minute, so the whole flow can be tried at once."""
 
 
 class Gateway:
@@ -112,9 +109,6 @@ class Gateway:
 
 
 def _start_emulator() -> EmulatorServer:
-    from studio.emulator import EmulatorConfig, EmulatorServer
+    from studio.emulator import EmulatorServer
 
-    config = EmulatorConfig(
-        api_key=None, token_rate=DEMO_TOKEN_RATE, video_seconds=DEMO_VIDEO_SECONDS
-    )
-    return EmulatorServer(config).start()
+    return EmulatorServer(demo_emulator_config()).start()
