@@ -4,6 +4,8 @@
 :mod:`studio.store.models`. This package never imports Textual.
 """
 
+from studio.store.errors import StoreProblem, StoreUnavailable
+from studio.store.health import DatabaseHealth, check_database
 from studio.store.models import (
     Attachment,
     Conversation,
@@ -19,6 +21,7 @@ from studio.store.store import Store
 __all__ = [
     "Attachment",
     "Conversation",
+    "DatabaseHealth",
     "Message",
     "MessageStatus",
     "NewAttachment",
@@ -26,4 +29,7 @@ __all__ = [
     "Role",
     "Store",
     "StoreError",
+    "StoreProblem",
+    "StoreUnavailable",
+    "check_database",
 ]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from studio.store.errors import StoreUnavailable
 from studio.store.models import NotFoundError, StoreError
 from studio.store.schema import describe, translate_errors
 
@@ -34,6 +35,13 @@ class StoreBase:
         self._label = describe(path)
         self._clock = clock
         self._lock = threading.RLock()
+        self._problem: StoreUnavailable | None = None
+
+    @property
+    def problem(self) -> StoreUnavailable | None:
+        """The first damage (or other reason the file cannot be used) an operation ran into,
+        or ``None``. Operations that do not touch the damaged part keep working."""
+        return self._problem
 
     @property
     def path(self) -> Path | None:
@@ -64,7 +72,7 @@ class StoreBase:
 
     @contextmanager
     def _transaction(self, mode: str) -> Iterator[sqlite3.Connection]:
-        with self._lock, translate_errors(self._label):
+        with self._lock, self._noting_problems(), translate_errors(self._path):
             conn = self._connection()
             if conn.in_transaction:  # re-entered from inside another operation
                 yield conn
@@ -76,6 +84,15 @@ class StoreBase:
             except BaseException:
                 _rollback(conn)
                 raise
+
+    @contextmanager
+    def _noting_problems(self) -> Iterator[None]:
+        try:
+            yield
+        except StoreUnavailable as exc:
+            if self._problem is None:
+                self._problem = exc
+            raise
 
     def _now(self) -> float:
         return float(self._clock())

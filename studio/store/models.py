@@ -14,7 +14,8 @@ from studio.api.types import Usage
 
 class StoreError(Exception):
     """Anything that went wrong in the store: a corrupt or too-new database, a busy lock, a
-    closed store. ``sqlite3`` errors never reach callers; they arrive wrapped in this."""
+    closed store. ``sqlite3`` errors never reach callers; they arrive wrapped in this (a file
+    that cannot be used at all raises the subclass ``studio.store.errors.StoreUnavailable``)."""
 
 
 class NotFoundError(StoreError, LookupError):

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from studio import paths
+from studio.store.errors import StoreUnavailable, unavailable_from
 from studio.store.models import StoreError
 
 FILE_MODE = 0o600
@@ -91,18 +92,21 @@ def describe(path: Path | None) -> str:
 
 
 @contextmanager
-def translate_errors(label: str) -> Iterator[None]:
-    """Turn any ``sqlite3`` error raised inside into a ``StoreError`` that names the database."""
+def translate_errors(path: Path | None) -> Iterator[None]:
+    """Turn any ``sqlite3`` error raised inside into a ``StoreError`` that names the database:
+    a :class:`StoreUnavailable` for a damaged, foreign or unwritable file."""
     try:
         yield
     except sqlite3.Error as exc:
+        unavailable = unavailable_from(exc, path)
+        if unavailable is not None:
+            raise unavailable from exc
+        label = describe(path)
         name = getattr(exc, "sqlite_errorname", "") or ""
-        if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
-            message = f"{label} is damaged or not a SQLite database ({exc})"
+        if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):  # only the in-memory one
+            message = f"{label} is damaged ({exc})"
         elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
             message = f"{label} stayed locked by another process for too long ({exc})"
-        elif name.startswith("SQLITE_CANTOPEN"):
-            message = f"{label} cannot be opened ({exc})"
         else:
             message = f"{label}: {exc}"
         raise StoreError(message) from exc
@@ -120,13 +124,13 @@ def resolve_path(path: str | os.PathLike[str] | None) -> Path | None:
 def connect(path: Path | None) -> sqlite3.Connection:
     """Open (creating it owner-only if needed), configure and migrate the database at ``path``.
 
-    Raises ``StoreError`` for a file that is not a SQLite database, a schema newer than this
-    code, or a file system problem; the connection is closed again in every failure case.
+    Raises :class:`StoreUnavailable` for a file that is not a SQLite database, a damaged one, a
+    schema newer than this code, or a file or folder that cannot be written; the file is left as
+    it was and the connection is closed again in every failure case.
     """
-    label = describe(path)
     if path is not None:
-        _create_private_file(path, label)
-    with translate_errors(label):
+        _create_private_file(path)
+    with translate_errors(path):
         conn = sqlite3.connect(
             MEMORY if path is None else path,
             timeout=BUSY_TIMEOUT_MS / 1000,
@@ -134,16 +138,22 @@ def connect(path: Path | None) -> sqlite3.Connection:
             check_same_thread=False,  # every use is serialised by the Store's lock
         )
     try:
-        with translate_errors(label):
+        with translate_errors(path):
             _configure(conn)
-            migrate(conn, label)
+            # Read before anything is written (switching to WAL rewrites the header): a foreign
+            # file and a newer schema are refused with the file as it was.
+            _refuse_newer(user_version(conn), latest_version(), path)
+            _enable_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn, path)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _create_private_file(path: Path, label: str) -> None:
+def _create_private_file(path: Path) -> None:
     """Create an empty database file readable by its owner only, unless it exists.
 
     SQLite gives the ``-wal`` and ``-shm`` files the database file's permissions, so they are
@@ -155,18 +165,16 @@ def _create_private_file(path: Path, label: str) -> None:
     except FileExistsError:
         return
     except OSError as exc:
-        raise StoreError(f"{label} cannot be created: {exc}") from exc
+        raise StoreUnavailable.cannot_create(path, exc) from exc
     os.close(fd)
     os.chmod(path, FILE_MODE)  # exact, whatever the umask
 
 
 def _configure(conn: sqlite3.Connection) -> None:
+    """Settings that do not touch the file (the busy timeout also covers the first read)."""
     conn.row_factory = sqlite3.Row
     conn.create_function("studio_casefold", 1, _casefold, deterministic=True)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    _enable_wal(conn)
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -174,8 +182,7 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
 
     Changing the journal mode of a fresh file fails at once with "database is locked" when
     another process is doing the same (SQLite does not call the busy handler there), so the
-    wait the busy timeout would give is done here. This is also the first read of the file,
-    which is what exposes one that is not a database at all.
+    wait the busy timeout would give is done here.
     """
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     pause = 0.005
@@ -202,11 +209,11 @@ def user_version(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
-def migrate(conn: sqlite3.Connection, label: str) -> int:
+def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
     """Apply every migration newer than the database's version; return the version reached."""
     target = latest_version()
     current = user_version(conn)
-    _refuse_newer(current, target, label)
+    _refuse_newer(current, target, path)
     for migration in migrations():
         if migration.version <= current:
             continue
@@ -214,7 +221,7 @@ def migrate(conn: sqlite3.Connection, label: str) -> int:
         try:
             # Another process may have migrated while this one waited for the lock.
             current = user_version(conn)
-            _refuse_newer(current, target, label)
+            _refuse_newer(current, target, path)
             if migration.version > current:
                 for statement in split_statements(migration.sql):
                     conn.execute(statement)
@@ -228,9 +235,11 @@ def migrate(conn: sqlite3.Connection, label: str) -> int:
     return current
 
 
-def _refuse_newer(current: int, target: int, label: str) -> None:
-    if current > target:
-        raise StoreError(
-            f"{label} has schema version {current}, but this AnyFast Studio only knows up to "
-            f"version {target}; it was written by a newer Studio, so upgrade to open it"
-        )
+def _refuse_newer(current: int, target: int, path: Path | None) -> None:
+    if current <= target:
+        return
+    if path is not None:
+        raise StoreUnavailable.too_new(path, current, target)
+    raise StoreError(  # pragma: no cover - an in-memory database starts at version 0
+        f"{describe(path)} has schema version {current}, but this Studio knows up to {target}"
+    )

@@ -38,7 +38,9 @@ class Store(ConversationsMixin, MessagesMixin, StateMixin, JobsMixin):
         throw-away one), creating the file owner-only and bringing its schema up to date.
 
         ``clock`` gives the timestamps (epoch seconds); tests pass a fake one. Raises
-        ``StoreError`` for a damaged or non-SQLite file, or one written by a newer Studio.
+        :class:`StoreUnavailable` (a ``StoreError``) for a damaged or non-SQLite file, one
+        written by a newer Studio, or a file or folder that cannot be written; its message is
+        the sentence to show.
         """
         resolved = schema.resolve_path(path)
         connection = schema.connect(resolved)
@@ -56,16 +58,18 @@ class Store(ConversationsMixin, MessagesMixin, StateMixin, JobsMixin):
             conn, self._conn = self._conn, None
             if conn is None:
                 return
-            try:
-                # Refresh the planner's statistics where queries would gain (bounded work). A
-                # best effort: when another connection holds the write lock, skip it rather
-                # than make closing wait or fail.
-                conn.execute("PRAGMA busy_timeout = 0")
-                conn.execute("PRAGMA analysis_limit = 400")
-                conn.execute("PRAGMA optimize")
-            except sqlite3.OperationalError:
-                pass
-            with translate_errors(self._label):
+            if self._problem is None:  # never write to a file found damaged
+                try:
+                    # Refresh the planner's statistics where queries would gain (bounded
+                    # work). A best effort: when another connection holds the write lock, or a
+                    # page turns out to be damaged, skip it rather than make closing wait or
+                    # fail.
+                    conn.execute("PRAGMA busy_timeout = 0")
+                    conn.execute("PRAGMA analysis_limit = 400")
+                    conn.execute("PRAGMA optimize")
+                except sqlite3.Error:
+                    pass
+            with translate_errors(self._path):
                 conn.close()
 
     def __enter__(self) -> Store:
