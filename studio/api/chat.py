@@ -10,11 +10,13 @@ from typing import Any
 import httpx
 
 from studio.api.errors import (
+    AnyFastError,
     IncompleteStreamError,
     StreamError,
     StreamStalledError,
     error_from_response,
 )
+from studio.api.http import RetryBudget, seconds_text
 from studio.api.sse import SSEDecoder
 from studio.api.types import JSON, ChatCompletion, ChatDelta, Usage
 
@@ -48,11 +50,20 @@ def parse_completion(data: Any) -> ChatCompletion:
     )
 
 
+OpenResponse = Callable[[RetryBudget], Awaitable[httpx.Response]]
+"""Sends the request (with the HTTP retries, counted in the budget) and returns the response."""
+RetryPause = Callable[[AnyFastError, RetryBudget], Awaitable[bool]]
+"""Waits before another try when the retry policy allows one (see
+:meth:`~studio.api.http.HTTPSession.pause_before_retry`); False means give up."""
+
+
 async def read_stream(
-    open_response: Callable[[], Awaitable[httpx.Response]],
+    open_response: OpenResponse,
     *,
     stall_timeout: float,
+    idle_timeout: float,
     secrets: tuple[str, ...],
+    pause_before_retry: RetryPause | None = None,
 ) -> AsyncIterator[ChatDelta]:
     """Yield the deltas of one streamed reply; raise a typed error if it ends badly.
 
@@ -61,18 +72,46 @@ async def read_stream(
     Keep-alive comments reset httpx's byte timer, so a content watchdog (``stall_timeout``)
     catches a stream that only pings. ``open_response`` sends the request (with retries) when
     iteration starts; the response is closed when iteration ends, however it ends.
+
+    A stream that fails before any content or reasoning was yielded (dropped at once, or headers
+    and then nothing) is sent again under the same retry budget, when ``pause_before_retry``
+    allows it. Silence is not resent (the gateway may still be working), and nothing is once
+    content has been shown. After the finish reason, trouble (a malformed usage chunk, junk
+    before ``[DONE]``) does not fail the complete reply: a delta with a ``warning`` says what
+    happened.
     """
-    response = await open_response()
-    parts: list[str] = []
-    try:
-        async for delta in _deltas(response, parts, stall_timeout, secrets):
-            yield delta
-    finally:
-        await response.aclose()
+    budget = RetryBudget()
+    while True:
+        response = await open_response(budget)
+        shown = False
+        try:
+            async for delta in _deltas(response, [], stall_timeout, idle_timeout, secrets):
+                if delta.content or delta.reasoning:
+                    shown = True
+                yield delta
+            return
+        except StreamError as exc:
+            if shown or pause_before_retry is None or isinstance(exc, StreamStalledError):
+                raise
+            failure = exc
+        finally:
+            await response.aclose()
+        if not await pause_before_retry(failure, budget):
+            raise failure
+
+
+_MALFORMED = "The gateway sent a malformed chunk"
+_ODD_SHAPE = "The gateway sent a chunk of an unexpected shape"
+_INCOMPLETE = "; the reply is incomplete"
+_IGNORED = " after the reply was complete; it was ignored"
 
 
 async def _deltas(
-    response: httpx.Response, parts: list[str], stall_timeout: float, secrets: tuple[str, ...]
+    response: httpx.Response,
+    parts: list[str],
+    stall_timeout: float,
+    idle_timeout: float,
+    secrets: tuple[str, ...],
 ) -> AsyncIterator[ChatDelta]:
     decoder = SSEDecoder()
     finished = False
@@ -84,10 +123,16 @@ async def _deltas(
             events = decoder.feed(chunk)
             if not events:
                 if monotonic() - last_content > stall_timeout:
+                    if finished:
+                        yield _late("only keep-alives followed the finished reply")
+                        return
                     raise StreamStalledError(
-                        f"No content for {stall_timeout:.0f} s (only keep-alives arrived)",
+                        f"No content for {seconds_text(stall_timeout)}, only keep-alives "
+                        f"(the limit is stream_stall_timeout = {seconds_text(stall_timeout)})",
                         partial="".join(parts),
                         retryable=True,
+                        waited=stall_timeout,
+                        setting="stream_stall_timeout",
                     )
                 continue
             last_content = monotonic()
@@ -97,7 +142,9 @@ async def _deltas(
                     return
                 if event.event != "message":
                     if event.event == "error":
-                        raise _stream_error(data, parts, secrets)
+                        if not finished:
+                            raise _stream_error(data, parts, secrets)
+                        yield _late_error(data, secrets)
                     continue  # named events such as `event: ping` carry nothing for us
                 try:
                     # The C scanner behind json.loads, without its two wrapper layers (a third
@@ -106,20 +153,34 @@ async def _deltas(
                     if end != len(data):
                         raise StopIteration(end)
                 except (StopIteration, ValueError):
-                    obj = _strict_loads(data, parts)
+                    try:
+                        obj = json.loads(data)
+                    except ValueError:
+                        if not finished:
+                            raise StreamError(
+                                _MALFORMED + _INCOMPLETE, partial="".join(parts), retryable=True
+                            ) from None
+                        yield _late(_MALFORMED + _IGNORED)
+                        continue
                 if not isinstance(obj, dict):
                     continue
                 if "error" in obj:
-                    raise _stream_error(data, parts, secrets)
+                    if not finished:
+                        raise _stream_error(data, parts, secrets)
+                    yield _late_error(data, secrets)
+                    continue
                 try:
                     delta = _delta(obj)
                 except (AttributeError, IndexError, TypeError):
-                    raise StreamError(
-                        "The gateway sent a chunk of an unexpected shape; the reply is incomplete",
-                        partial="".join(parts),
-                        retryable=True,
-                        raw=obj,
-                    ) from None
+                    if not finished:
+                        raise StreamError(
+                            _ODD_SHAPE + _INCOMPLETE,
+                            partial="".join(parts),
+                            retryable=True,
+                            raw=obj,
+                        ) from None
+                    yield _late(_ODD_SHAPE + _IGNORED)
+                    continue
                 if delta is None:
                     continue
                 if delta.content:
@@ -128,8 +189,17 @@ async def _deltas(
                     finished = True
                 yield delta
     except httpx.ReadTimeout:
+        if finished:
+            yield _late("the stream stayed open and silent after the reply finished")
+            return
+        what = "went silent mid-reply" if parts else "sent no reply"
         raise StreamStalledError(
-            "The gateway went silent mid-reply", partial="".join(parts), retryable=True
+            f"The gateway {what} for {seconds_text(idle_timeout)} "
+            f"(the limit is stream_idle_timeout = {seconds_text(idle_timeout)})",
+            partial="".join(parts),
+            retryable=True,
+            waited=idle_timeout,
+            setting="stream_idle_timeout",
         ) from None
     except httpx.TransportError as exc:
         if finished:
@@ -142,6 +212,16 @@ async def _deltas(
     decoder.close()
     if not finished:
         raise IncompleteStreamError(partial="".join(parts), retryable=True)
+
+
+def _late(message: str) -> ChatDelta:
+    """A delta that only carries a warning about trouble after the reply was complete."""
+    return ChatDelta(warning=message[:1].upper() + message[1:])
+
+
+def _late_error(data: str, secrets: tuple[str, ...]) -> ChatDelta:
+    err = error_from_response(500, data, secrets=secrets)
+    return _late(f"The gateway reported an error{_IGNORED}: {err.message}")
 
 
 def _delta(obj: JSON) -> ChatDelta | None:
@@ -167,17 +247,6 @@ def _delta(obj: JSON) -> ChatDelta | None:
 
 # json.JSONDecoder's C scanner: (text, index) -> (value, end index); typeshed does not list it.
 _SCANNER: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-
-
-def _strict_loads(data: str, parts: list[str]) -> Any:
-    try:
-        return json.loads(data)
-    except ValueError:
-        raise StreamError(
-            "The gateway sent a malformed chunk; the reply is incomplete",
-            partial="".join(parts),
-            retryable=True,
-        ) from None
 
 
 def _stream_error(data: str, parts: list[str], secrets: tuple[str, ...]) -> StreamError:

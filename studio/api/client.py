@@ -23,7 +23,7 @@ from studio.api.errors import (
     ProtocolError,
     TaskNotFoundError,
 )
-from studio.api.http import CallKind, HTTPSession, RetryCallback, Timeouts
+from studio.api.http import CallKind, HTTPSession, RetryBudget, RetryCallback, Timeouts
 from studio.api.media import image_data_uri, image_for_kling
 from studio.api.tasks import parse_task
 from studio.api.types import (
@@ -148,26 +148,39 @@ class AnyFastClient:
     ) -> AsyncIterator[ChatDelta]:
         """Stream a chat reply as :class:`ChatDelta` pieces (``async for delta in ...``).
 
-        The request is sent when iteration starts. Retries happen only before the first byte
-        of the reply; once it streams, a failure raises a
-        :class:`~studio.api.errors.StreamError` carrying the partial text. Leaving the loop
-        early closes the connection.
+        The request is sent when iteration starts. Retries (``max_retries``, with backoff)
+        happen only before the first content: a refused or failed request, or a stream that
+        broke before any text arrived. Silence is never resent (the gateway may still be
+        working), nor is a stream once content was yielded: then a failure raises a
+        :class:`~studio.api.errors.StreamError` carrying the partial text. Trouble after the
+        finish reason comes as a delta with a ``warning``. Leaving the loop early closes the
+        connection.
         """
         headers = {"Accept": "text/event-stream", **(params.pop("extra_headers", None) or {})}
         body = chat_body(model, messages, stream=True, params=params)
+        session = self._session
+        path = "/v1/chat/completions"
 
-        def open_response() -> Awaitable[httpx.Response]:
-            return self._session.send(
+        def open_response(budget: RetryBudget) -> Awaitable[httpx.Response]:
+            return session.send(
                 "POST",
-                "/v1/chat/completions",
+                path,
                 kind=CallKind.CHAT,
                 json_body=body,
                 stream=True,
                 headers=headers,
+                budget=budget,
             )
 
+        def pause_before_retry(err: AnyFastError, budget: RetryBudget) -> Awaitable[bool]:
+            return session.pause_before_retry(err, CallKind.CHAT, budget, what=f"POST {path}")
+
         return read_stream(
-            open_response, stall_timeout=self.timeouts.stream_stall, secrets=self._session.secrets
+            open_response,
+            stall_timeout=self.timeouts.stream_stall,
+            idle_timeout=self.timeouts.stream_idle,
+            secrets=session.secrets,
+            pause_before_retry=pause_before_retry,
         )
 
     # -- images (Seedream, synchronous) ---------------------------------------------------------

@@ -136,7 +136,22 @@ class APIConnectionError(AnyFastError):
 
 
 class APITimeoutError(APIConnectionError):
+    """No answer in time. ``waited`` is how long the client waited (seconds) and ``setting``
+    the user setting that sets the limit, when one does."""
+
     default_message = "The gateway did not answer in time"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        waited: float | None = None,
+        setting: str | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, **kw)
+        self.waited = waited
+        self.setting = setting
 
 
 class StreamError(AnyFastError):
@@ -156,9 +171,22 @@ class IncompleteStreamError(StreamError):
 
 
 class StreamStalledError(StreamError):
-    """Only keep-alives (or nothing) arrived for longer than the content watchdog allows."""
+    """Only keep-alives (or nothing) arrived for longer than the content watchdog allows.
+    ``waited`` and ``setting`` as for :class:`APITimeoutError`."""
 
     default_message = "The reply stalled: no content arrived for too long"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        waited: float | None = None,
+        setting: str | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, **kw)
+        self.waited = waited
+        self.setting = setting
 
 
 class MediaInputError(AnyFastError):
@@ -335,6 +363,11 @@ def describe(exc: BaseException) -> str:
         )
     if isinstance(exc, RateLimitError):
         return f"{exc} — the gateway is busy or your rate limit is reached; wait and retry"
+    if isinstance(exc, APITimeoutError | StreamStalledError) and exc.setting:
+        return (
+            f"{exc} — try again, or if replies need longer, raise the limit: "
+            f"studio config set {exc.setting} SECONDS"
+        )
     if isinstance(exc, APIConnectionError):
         return f"{exc} — check the network and the base URL"
     return str(exc)

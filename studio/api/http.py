@@ -4,6 +4,8 @@
 - retries with the reference SDKs' policy: connection errors and timeouts before any answer, and
   408/409/429/5xx; ``x-should-retry`` obeyed; ``retry-after-ms`` / ``Retry-After`` honoured up to
   :data:`MAX_RETRY_AFTER` seconds, else capped exponential backoff with jitter;
+- a *read* timeout of a chat or a create is not retried: the request arrived and the gateway
+  may still be working on it (and billing it), so the wait ends after one timeout, not three;
 - paid creates (video tasks, images) carry an ``Idempotency-Key`` reused across their retries and
   are retried only when the request surely did not reach the server (connect error, 429);
 - every failure becomes a typed :mod:`studio.api.errors` exception with secrets scrubbed.
@@ -15,10 +17,11 @@ import asyncio
 import enum
 import logging
 import random
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -61,6 +64,13 @@ class Timeouts:
     stream_stall: float = 300.0
     request: float = 600.0
 
+    SETTINGS: ClassVar[dict[str, str]] = {
+        "stream_idle": "stream_idle_timeout",
+        "stream_stall": "stream_stall_timeout",
+        "request": "request_timeout",
+    }
+    """The user setting (``studio.config``) behind each limit a person may need to raise."""
+
     def for_stream(self) -> httpx.Timeout:
         return httpx.Timeout(
             connect=self.connect, read=self.stream_idle, write=self.write, pool=self.pool
@@ -74,6 +84,19 @@ class Timeouts:
 
 RetryCallback = Callable[[int, float, AnyFastError], Awaitable[None] | None]
 """Called before each retry with (attempt number from 1, delay in seconds, the error)."""
+
+
+@dataclass(slots=True)
+class RetryBudget:
+    """The retries one logical request has used, shared by every layer that may retry it (the
+    HTTP exchange, then a stream that failed before its first content)."""
+
+    used: int = 0
+
+
+def seconds_text(seconds: float) -> str:
+    """``0.5 s``, ``12 s``: tenths only where they matter."""
+    return f"{seconds:.1f} s" if seconds < 9.95 and seconds != int(seconds) else f"{seconds:.0f} s"
 
 
 def backoff_delay(attempt: int, retry_after: float | None = None) -> float | None:
@@ -143,45 +166,64 @@ class HTTPSession:
         stream: bool = False,
         headers: dict[str, str] | None = None,
         idempotency_key: str | None = None,
+        budget: RetryBudget | None = None,
     ) -> httpx.Response:
-        """Send with retries; returns a 2xx response (streamed when ``stream``) or raises."""
+        """Send with retries; returns a 2xx response (streamed when ``stream``) or raises.
+
+        ``budget`` counts the retries across calls that resend the same logical request.
+        """
         req_headers = dict(headers or {})
         if method == "POST":
             req_headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         timeout = self.timeouts.for_stream() if stream else self.timeouts.for_request()
-        attempt = 0
+        budget = budget or RetryBudget()
         while True:
             err, surely_not_sent = await self._attempt(
-                method, url, json_body, req_headers, timeout, stream
+                method, url, json_body, req_headers, timeout, stream, kind
             )
             if isinstance(err, httpx.Response):
                 return err
-            if not self._should_retry(err, kind, attempt, surely_not_sent):
+            if not await self.pause_before_retry(
+                err, kind, budget, surely_not_sent=surely_not_sent, what=f"{method} {url}"
+            ):
                 raise err
-            delay = backoff_delay(attempt, err.retry_after)
-            if delay is None:
-                raise err
-            attempt += 1
-            log.info(
-                "retry %d/%d of %s %s in %.1fs after: %s",
-                attempt,
-                self.max_retries,
-                method,
-                url,
-                delay,
-                err,
-            )
-            if self.on_retry is not None:
-                result = self.on_retry(attempt, delay, err)
-                if result is not None:
-                    await result
-            await asyncio.sleep(delay)
+
+    async def pause_before_retry(
+        self,
+        err: AnyFastError,
+        kind: CallKind,
+        budget: RetryBudget,
+        *,
+        surely_not_sent: bool = False,
+        what: str = "",
+    ) -> bool:
+        """If the policy allows another try after ``err``: count it, tell ``on_retry``, wait the
+        delay and return True. False means: give up and raise ``err``."""
+        if not self._should_retry(err, kind, budget.used, surely_not_sent):
+            return False
+        delay = backoff_delay(budget.used, err.retry_after)
+        if delay is None:
+            return False
+        budget.used += 1
+        log.info(
+            "retry %d/%d of %s in %.1fs after: %s", budget.used, self.max_retries, what, delay, err
+        )
+        if self.on_retry is not None:
+            result = self.on_retry(budget.used, delay, err)
+            if result is not None:
+                await result
+        await asyncio.sleep(delay)
+        return True
 
     def _should_retry(
         self, err: AnyFastError, kind: CallKind, attempt: int, surely_not_sent: bool
     ) -> bool:
         if attempt >= self.max_retries or not err.retryable:
             return False
+        if isinstance(err, APITimeoutError) and err.waited is not None:
+            # A read timeout: the request arrived. Resending a chat or a create may pay twice
+            # while the first one is still being worked on; only reads are safe to repeat.
+            return kind is CallKind.READ
         if kind is CallKind.CREATE:
             return surely_not_sent or err.status == 429
         return True
@@ -194,9 +236,11 @@ class HTTPSession:
         headers: dict[str, str],
         limits: httpx.Timeout,
         stream: bool,
+        kind: CallKind,
     ) -> tuple[Any, bool]:
         """One try: (response, _) on 2xx, else (typed error, whether it surely was not sent)."""
         may_have_arrived = method != "GET"
+        started = time.monotonic()
         try:
             request = self._http.build_request(
                 method, url, json=json_body, headers=headers, timeout=limits
@@ -208,7 +252,11 @@ class HTTPSession:
                     response = await self._http.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             return self._connection_error(exc, uncertain=False), True
-        except (httpx.TimeoutException, TimeoutError) as exc:
+        except (httpx.ReadTimeout, TimeoutError):
+            field = "stream_idle" if stream else "request"
+            waited = time.monotonic() - started
+            return self._read_timeout(field, waited, resent=kind is CallKind.READ), False
+        except httpx.TimeoutException as exc:
             err = APITimeoutError(
                 f"The gateway did not answer in time ({type(exc).__name__})",
                 retryable=True,
@@ -233,6 +281,21 @@ class HTTPSession:
         if method != "GET" and response.status_code >= 500:
             status_err.uncertain = True
         return status_err, False
+
+    def _read_timeout(self, field: str, waited: float, *, resent: bool) -> AnyFastError:
+        """The request went out and no answer came within the ``field`` limit."""
+        limit: float = getattr(self.timeouts, field)
+        setting = Timeouts.SETTINGS[field]
+        message = (
+            f"No answer from the gateway after {seconds_text(waited)} "
+            f"(the limit is {setting} = {seconds_text(limit)})"
+        )
+        if not resent:
+            message += "; not resent automatically, as the gateway may still be working on it"
+        err = APITimeoutError(
+            message, retryable=True, uncertain=not resent, waited=waited, setting=setting
+        )
+        return self.scrubbed(err)
 
     def _connection_error(self, exc: Exception, *, uncertain: bool) -> AnyFastError:
         detail = str(exc) or type(exc).__name__

@@ -64,6 +64,9 @@ class ChatDelta:
 
     ``content`` and ``reasoning`` are the new text (possibly empty); ``finish_reason`` is set on
     the chunk that ends the reply; ``usage`` is set on the final ``choices: []`` chunk.
+    ``warning`` is set on a delta of its own when something went wrong *after* the reply was
+    complete (a malformed usage chunk, junk before ``[DONE]``): the reply stands, and the
+    problem is worth a note, not a failure.
     """
 
     content: str = ""
@@ -73,6 +76,19 @@ class ChatDelta:
     usage: Usage | None = None
     model: str | None = None
     id: str | None = None
+    warning: str | None = None
+
+
+FINISH_NOTES: dict[str, str] = {
+    "length": "cut at the max-tokens limit",
+    "content_filter": "filtered by the provider",
+}
+"""Finish reasons that mean the reply is not the model's whole answer, worded for a person."""
+
+
+def finish_note(finish_reason: str | None) -> str | None:
+    """A short note when ``finish_reason`` says the reply was cut or filtered, else None."""
+    return FINISH_NOTES.get(finish_reason) if finish_reason else None
 
 
 @dataclass(frozen=True, slots=True)

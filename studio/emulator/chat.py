@@ -1,5 +1,5 @@
 """``POST /v1/chat/completions``: validation, deterministic replies, SSE streaming and the
-stream faults (disconnect, malformed, error-event, stall, drip)."""
+chat faults (hang, disconnect, malformed, error-event, stall, silent, drip, content-filter)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from studio.emulator.replies import (
 from studio.emulator.responses import (
     ApiError,
     Drop,
+    DropResponse,
     Pause,
     ScriptedResponse,
     Step,
@@ -210,6 +211,10 @@ def plan_chat(call: Call) -> ChatPlan:
     if call.fault(Slot.TEXT) is not None:
         content = tokenize(HOSTILE_TEXT)
         finish = "stop"
+    filtered = call.fault(Slot.FINISH)
+    if filtered is not None and filtered.kind == "content-filter":
+        content = content[: filtered.count]
+        finish = "content_filter"
     rate = directives.rate if directives.rate is not None else config.token_rate
     return ChatPlan(
         id="chatcmpl-" + random_alnum(29),
@@ -228,6 +233,11 @@ def plan_chat(call: Call) -> ChatPlan:
 async def chat_completions(call: Call) -> Response:
     """Answer a chat request, streamed or whole."""
     plan = plan_chat(call)
+    hang = call.fault(Slot.ANSWER)
+    if hang is not None and hang.kind == "hang":
+        # A gateway that took the request and never answers: no status line, no headers.
+        await _hang(call, call.config.delay(hang.number))
+        return DropResponse()
     if plan.stream:
         drip = call.fault(Slot.DRIP)
         return ScriptedResponse(
@@ -253,6 +263,25 @@ async def chat_completions(call: Call) -> Response:
     )
 
 
+async def _hang(call: Call, seconds: float) -> None:
+    """Wait ``seconds``, or less if the client leaves or the server stops."""
+
+    async def client_left() -> None:
+        while (await call.request.receive())["type"] != "http.disconnect":
+            pass
+
+    waiters = {
+        asyncio.ensure_future(client_left()),
+        asyncio.ensure_future(call.state.lifecycle.wait_closed()),
+    }
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -270,10 +299,18 @@ async def _stream(call: Call, plan: ChatPlan) -> AsyncIterator[Step]:
     loop = asyncio.get_running_loop()
     config = call.config
     ping_every = config.delay(config.ping_interval)
+    stream_fault = call.fault(Slot.STREAM)
+    if stream_fault is not None and stream_fault.kind == "silent":
+        # The headers are out; not one byte follows, then the connection closes.
+        yield Pause(loop.time() + config.delay(stream_fault.number))
+        yield Drop()
+        return
+    usage_fault = None
+    if stream_fault is not None and stream_fault.variant == "usage":
+        usage_fault, stream_fault = stream_fault, None
     yield f'{head}[{{"index":0,"delta":{{"role":"assistant","content":""}},{tail}'.encode()
     yield _PING
 
-    stream_fault = call.fault(Slot.STREAM)
     cut = call.fault(Slot.ANSWER)
     if stream_fault is not None and stream_fault.kind == "stall":
         yield Pause(loop.time() + config.delay(stream_fault.number), min(ping_every, 1.0))
@@ -312,7 +349,9 @@ async def _stream(call: Call, plan: ChatPlan) -> AsyncIterator[Step]:
 
     finish = _dumps(plan.finish_reason)
     yield f'{head}[{{"index":0,"delta":{{}},"finish_reason":{finish}}}]}}\n\n'.encode()
-    if plan.include_usage:
+    if usage_fault is not None:  # the reply is whole; only its usage chunk is broken
+        yield f'{head}[],"usage":{{"prompt_tokens":\n\n'.encode()
+    elif plan.include_usage:
         yield f'{head}[],"usage":{_dumps(plan.usage())}}}\n\n'.encode()
     yield _DONE
 

@@ -90,8 +90,8 @@ class Fault:
     """One parsed fault.
 
     ``kind`` is the family (``status``, ``disconnect``, ``stall`` …); ``status`` and
-    ``variant`` describe status faults (``429`` + ``empty``); ``number`` holds the N, S, MS or K
-    argument; ``reason`` the text of ``fail:REASON``.
+    ``variant`` describe status faults (``429`` + ``empty``) and ``malformed:usage``;
+    ``number`` holds the N, S, MS or K argument; ``reason`` the text of ``fail:REASON``.
     """
 
     kind: str
