@@ -12,8 +12,11 @@ No representation of :class:`Settings` ever contains the API key; only a masked 
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import math
 import os
+import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +36,8 @@ ENV_OVERRIDES = {
 }
 MAX_RETRIES_LIMIT = 10
 FILE_MODE = 0o600
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A settings file is a few hundred bytes; anything over 1 MiB is a mistake (or /dev/zero)."""
 
 
 class ConfigError(Exception):
@@ -138,7 +143,7 @@ def describe_settings() -> list[tuple[str, Any, str]]:
 
 _SECONDS = ("seconds", "a number of seconds greater than 0")
 _RULES: dict[str, tuple[str, str]] = {  # setting -> (kind, what a valid value is)
-    "api_key": ("secret", "a key without spaces or control characters"),
+    "api_key": ("secret", "a key of printable ASCII characters without spaces"),
     "base_url": ("url", "an http:// or https:// URL"),
     "default_model": ("text", "a non-empty model name"),
     "favourite_models": ("names", "a list of model names"),
@@ -157,23 +162,116 @@ _RULES: dict[str, tuple[str, str]] = {  # setting -> (kind, what a valid value i
 }
 
 
+class _Refused(ValueError):
+    """A value refused for a specific reason, worded for a person (used instead of the
+    setting's generic "expected ..." description)."""
+
+
+_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost")
+
+
+def _check_host(host: str) -> None:
+    if ":" in host:  # an IPv6 literal; urlsplit already checked the brackets' content
+        return
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise _Refused(f"the host name {host!r} is not valid") from None
+    labels = ascii_host.removesuffix(".").split(".")
+    if not all(_HOST_LABEL.fullmatch(label) for label in labels) or len(ascii_host) > 253:
+        raise _Refused(f"the host name {host!r} is not valid") from None
+
+
+def _base_url(text: str) -> str:
+    """A gateway root URL, normalised; _Refused saying why when it cannot be one.
+
+    Credentials, a query string or a fragment are refused, not dropped: requests are built by
+    appending paths (``/v1/chat/completions``), so a query would end up in the middle of every
+    path, and a user:password would be printed in every connection error.
+    """
+    if any(ch.isspace() for ch in text) or _CONTROL_OR_SURROGATE.search(text):
+        raise _Refused("the URL contains spaces, control characters or bytes that are not UTF-8")
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # a broken [IPv6] literal
+        raise _Refused(f"the URL cannot be read ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError
+    if "@" in parts.netloc:
+        raise _Refused(
+            "the URL holds a user name or password; remove it (the API key is sent in a header)"
+        )
+    if "?" in text:
+        raise _Refused("the URL has a query string (?...); give the gateway's root URL only")
+    if "#" in text:
+        raise _Refused("the URL has a fragment (#...); give the gateway's root URL only")
+    try:
+        port = parts.port
+    except ValueError:
+        raise _Refused("the port is not a number from 1 to 65535") from None
+    if port == 0:
+        raise _Refused("the port is not a number from 1 to 65535")
+    if not parts.hostname:
+        raise ValueError
+    _check_host(parts.hostname)
+    return parts.geturl().rstrip("/").removesuffix("/v1")
+
+
+def url_for_display(text: str) -> str:
+    """``text`` (a URL that may be invalid) with any user:password, query and fragment masked,
+    so that an error message never prints a credential."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[:end], rest[end:]
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    for mark in "?#":
+        if mark in tail:
+            tail = tail[: tail.index(mark)] + mark + "***"
+    return f"{scheme}{sep}{authority}{tail}"
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` (a valid base URL) points at this machine."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_warning(base_url: str) -> str | None:
+    """A warning when the key and prompts would cross the network unencrypted."""
+    if not base_url.lower().startswith("http://") or is_loopback_url(base_url):
+        return None
+    return (
+        f"base_url {base_url} is plain http:// to another machine: the API key and your "
+        "prompts travel unencrypted; use https://"
+    )
+
+
 def _coerce(kind: str, value: Any) -> Any:
     """The normalised value of a setting of ``kind``; ValueError when it is not valid."""
     if kind in ("text", "optional", "secret", "url", "clipboard"):
         if not isinstance(value, str):
             raise ValueError
         text = value.strip()
-        if kind == "secret" and any(ch.isspace() or not ch.isprintable() for ch in text):
+        if kind == "secret" and not all("!" <= ch <= "~" for ch in text):
             raise ValueError
+        if kind != "url" and _CONTROL_OR_SURROGATE.search(text):
+            raise _Refused("it contains control characters or bytes that are not UTF-8")
         if kind in ("optional", "secret"):
             return text or None
         if not text or (kind == "clipboard" and text not in CLIPBOARD_MODES):
             raise ValueError
         if kind == "url":
-            parts = urlsplit(text)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError
-            return parts.geturl().rstrip("/").removesuffix("/v1")
+            return _base_url(text)
         return text
     if kind == "keymap" and isinstance(value, dict):
         keymap: dict[str, str] = {}
@@ -200,8 +298,10 @@ def _coerce(kind: str, value: Any) -> Any:
 def _show(key: str, value: Any) -> str:
     if key == "api_key":  # never echo anything that might be the key itself
         if isinstance(value, str):
-            return "a value with spaces or control characters"
+            return "a value with spaces, control or non-ASCII characters"
         return f"a value of type {type(value).__name__}"
+    if key == "base_url" and isinstance(value, str):
+        value = url_for_display(value)  # never echo a user:password or a ?token=
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -210,10 +310,9 @@ def _validated(key: str, value: Any, where: str, path: Path | None) -> Any:
     kind, expected = _RULES[key]
     try:
         return _coerce(kind, value)
-    except ValueError:
-        raise ConfigError(
-            f"{where}: {key}: expected {expected}, got {_show(key, value)}", path
-        ) from None
+    except ValueError as exc:
+        reason = str(exc) if isinstance(exc, _Refused) else f"expected {expected}"
+        raise ConfigError(f"{where}: {key}: {reason}, got {_show(key, value)}", path) from None
 
 
 def _unknown_key(key: str, where: str, path: Path | None, what: str = "") -> ConfigError:
@@ -244,15 +343,56 @@ def _from_text(key: str, raw: str) -> Any:
 # --- reading and writing ----------------------------------------------------------------------
 
 
-def _read_table(path: Path) -> dict[str, Any]:
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_regular(path: Path, info: os.stat_result) -> None:
+    """Refuse anything but a regular file of at most MAX_CONFIG_BYTES: reading a FIFO blocks
+    until someone writes to it, and a link to /dev/zero never ends."""
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "not a file")
+        target = os.path.realpath(path)
+        via = f" ({target})" if target != str(path) else ""
+        raise ConfigError(f"{path}: is {kind}{via}, expected a TOML file", path)
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: too big for a settings file ({info.st_size / MAX_CONFIG_BYTES:.1f} MiB; "
+            "the limit is 1 MiB)",
+            path,
+        )
+
+
+def _read_file(path: Path) -> tuple[bytes, int] | None:
+    """The bytes of the settings file and its mode, or None when there is no file."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        data = path.read_bytes()
+        _check_regular(path, path.stat())
+        fd = os.open(path, flags)  # O_NONBLOCK: a FIFO swapped in after stat() cannot block
+        with open(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            _check_regular(path, info)
+            data = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
-        return {}
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, expected a TOML file", path) from None
+        return None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file: {exc.strerror}", path) from None
+        raise ConfigError(f"{path}: cannot read the file: {exc.strerror or exc}", path) from None
+    if len(data) > MAX_CONFIG_BYTES:  # grew since fstat()
+        raise ConfigError(f"{path}: too big for a settings file (the limit is 1 MiB)", path)
+    return data, info.st_mode
+
+
+def _read_table(path: Path) -> dict[str, Any]:
+    read = _read_file(path)
+    return {} if read is None else _parse_table(path, read[0])
+
+
+def _parse_table(path: Path, data: bytes) -> dict[str, Any]:
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -285,14 +425,19 @@ def load_settings(
     cfg = _config_path(path, env)
     values: dict[str, Any] = {}
     warnings: list[str] = []
-    for key, raw in _read_table(cfg).items():
+    read = _read_file(cfg)
+    table, file_mode = (_parse_table(cfg, read[0]), read[1]) if read else ({}, 0)
+    for key, raw in table.items():
         if key in _RULES:
             values[key] = _validated(key, raw, str(cfg), cfg)
         else:
             warnings.append(str(_unknown_key(key, str(cfg), cfg, " ignored")))
     source: Literal["env", "config"] | None = "config" if values.get("api_key") else None
-    if source and os.name == "posix" and cfg.stat().st_mode & 0o077:
-        warnings.append(f"{cfg} holds the API key but others can read it; run: chmod 600 {cfg}")
+    if source and os.name == "posix" and file_mode & 0o077:
+        warnings.append(
+            f"{cfg} holds the API key but other users may access it "
+            f"(mode {stat.S_IMODE(file_mode):04o}); run: chmod 600 {cfg}"
+        )
     from_env: dict[str, Any] = {}
     for variable, key in ENV_OVERRIDES.items():
         raw = env.get(variable, "")
@@ -301,6 +446,9 @@ def load_settings(
     if from_env.get("api_key"):
         source = "env"
     values.update(from_env)
+    insecure = plain_http_warning(values.get("base_url", _DEFAULTS["base_url"]))
+    if insecure:
+        warnings.append(insecure)
     return Settings(
         **values,
         api_key_source=source,

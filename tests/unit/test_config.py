@@ -242,10 +242,14 @@ def test_unreadable_file(cfg: Path) -> None:
 def test_permission_denied_even_as_root(cfg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(cfg, 'theme = "x"\n')
 
-    def denied(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    def denied(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if Path(path) == cfg:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
     with pytest.raises(ConfigError, match="cannot read the file: Permission denied"):
         load_settings(cfg, NO_ENV)
 
@@ -253,7 +257,9 @@ def test_permission_denied_even_as_root(cfg: Path, monkeypatch: pytest.MonkeyPat
 def test_world_readable_file_with_key_warns(cfg: Path) -> None:
     write(cfg, f'api_key = "{KEY}"\n').chmod(0o644)
     warnings = load_settings(cfg, NO_ENV).warnings
-    assert any("chmod 600" in w for w in warnings)
+    assert warnings == (
+        f"{cfg} holds the API key but other users may access it (mode 0644); run: chmod 600 {cfg}",
+    )
     cfg.chmod(0o600)
     assert load_settings(cfg, NO_ENV).warnings == ()
 
@@ -588,3 +594,156 @@ def test_keymap_table_is_read_and_validated(tmp_path: Path) -> None:
     config.write_text('[keymap]\n"main.regenerate" = 5\n')
     with pytest.raises(ConfigError, match="keymap"):
         load_settings(config, env={})
+
+
+# --- base URL ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://bücher.example", "https://bücher.example"),
+        ("http://[::1]:8080/v1", "http://[::1]:8080"),
+        ("HTTPS://Gateway.Example:8443/anyfast/", "https://Gateway.Example:8443/anyfast"),
+        ("http://gw_internal:80", "http://gw_internal:80"),
+    ],
+)
+def test_unusual_but_valid_base_urls(cfg: Path, raw: str, expected: str) -> None:
+    write(cfg, f'base_url = "{raw}"\n')
+    assert load_settings(cfg, NO_ENV).base_url == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("https://gw.example/?token=SECRET1", "query string"),
+        ("https://gw.example/?", "query string"),
+        ("https://gw.example/v1#SECRET1", "fragment"),
+        ("https://bob:SECRET1@gw.example", "user name or password"),
+        ("https://SECRET1@gw.example/", "user name or password"),
+        ("https://:SECRET1@gw.example/", "user name or password"),
+        ("http://127.0.0.1:99999", "port is not a number from 1 to 65535"),
+        ("http://127.0.0.1:http", "port is not a number from 1 to 65535"),
+        ("http://127.0.0.1:0", "port is not a number from 1 to 65535"),
+        ("http://gw .example", "spaces"),
+        ("http://gw.example/\\u0007", "control characters"),
+        ("http://-gw.example", "host name '-gw.example' is not valid"),
+        ("http://gw..example", "is not valid"),
+        ("http://[::1", "cannot be read"),
+    ],
+)
+def test_bad_base_url_is_refused_with_its_reason_and_no_secret(
+    cfg: Path, raw: str, reason: str
+) -> None:
+    write(cfg, f'base_url = "{raw}"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, NO_ENV)
+    message = str(info.value)
+    assert message.startswith(f"{cfg}: base_url: ") and reason in message
+    assert "SECRET1" not in message and "\n" not in message
+    other = cfg.with_name("other.toml")
+    with pytest.raises(ConfigError) as info:
+        config.set_value("base_url", raw.replace("\\u0007", "\x07"), other)
+    assert reason in str(info.value) and "SECRET1" not in str(info.value)
+    assert not other.exists()  # nothing saved
+
+
+def test_bad_base_url_from_the_environment(cfg: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, {"ANYFAST_BASE_URL": "https://u:SECRET1@gw.example"})
+    assert "environment variable ANYFAST_BASE_URL: base_url: the URL holds a user name" in str(
+        info.value
+    )
+    assert "SECRET1" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("http://gw.example", True),
+        ("http://192.168.1.10:8000", True),
+        ("https://gw.example", False),
+        ("http://localhost:8000", False),
+        ("http://app.localhost", False),
+        ("http://127.9.9.9", False),
+        ("http://[::1]:8000", False),
+    ],
+)
+def test_plain_http_to_another_machine_is_a_warning(cfg: Path, url: str, warned: bool) -> None:
+    settings = load_settings(cfg, {"ANYFAST_BASE_URL": url})
+    found = [w for w in settings.warnings if "unencrypted" in w]
+    assert len(found) == (1 if warned else 0)
+    assert config.plain_http_warning(settings.base_url) == (found[0] if warned else None)
+
+
+# --- a config path that is not a small regular file -------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_fifo_is_refused_without_blocking(cfg: Path) -> None:
+    import threading
+
+    cfg.parent.mkdir(parents=True)
+    os.mkfifo(cfg)
+    outcome: list[BaseException | Settings] = []
+
+    def load() -> None:
+        try:
+            outcome.append(load_settings(cfg, NO_ENV))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    if worker.is_alive():  # a regression: release the reader, then fail
+        os.close(os.open(cfg, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(timeout=5)
+        pytest.fail("reading a FIFO as the config file blocked")
+    assert isinstance(outcome[0], ConfigError)
+    assert str(outcome[0]) == f"{cfg}: is a named pipe (FIFO), expected a TOML file"
+    with pytest.raises(ConfigError, match="named pipe"):
+        config.set_value("theme", "x", cfg)
+
+
+def test_oversized_file_is_refused(cfg: Path) -> None:
+    cfg.parent.mkdir(parents=True)
+    with cfg.open("wb") as handle:
+        handle.truncate(config.MAX_CONFIG_BYTES + 1)  # sparse
+    with pytest.raises(ConfigError, match=r"too big for a settings file \(1\.0 MiB; the limit"):
+        load_settings(cfg, NO_ENV)
+    cfg.write_bytes(b"# " + b"x" * (config.MAX_CONFIG_BYTES - 3) + b"\n")
+    assert load_settings(cfg, NO_ENV) == Settings()  # exactly the limit is fine
+
+
+def test_symlink_to_a_device_names_both(cfg: Path) -> None:
+    cfg.parent.mkdir(parents=True)
+    cfg.symlink_to(os.devnull)
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, NO_ENV)
+    assert str(info.value) == f"{cfg}: is a character device ({os.devnull}), expected a TOML file"
+
+
+# --- values that cannot be written or sent ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "raw"),
+    [
+        ("default_model", "gpt\udcff"),  # a non-UTF-8 byte from the command line
+        ("default_model", "gpt\x1b[2J"),
+        ("theme", "dark\x00"),
+        ("media_dir", "/tmp/\udce9"),
+    ],
+)
+def test_text_with_controls_or_undecodable_bytes_is_refused(cfg: Path, key: str, raw: str) -> None:
+    with pytest.raises(ConfigError, match="control characters or bytes that are not UTF-8"):
+        config.set_value(key, raw, cfg)
+    assert not cfg.exists()
+
+
+@pytest.mark.parametrize("raw", ["sk-ключ-0123456789", "sk-abc\udcff0123456789"])
+def test_api_key_must_be_printable_ascii(cfg: Path, raw: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        config.set_value("api_key", raw, cfg)
+    assert "printable ASCII" in str(info.value) and "0123456789" not in str(info.value)
