@@ -244,10 +244,40 @@ def decode_data_uri(uri: str) -> bytes:
         raise _error("the pasted image", "the data: URI is not valid base64") from None
 
 
+def _checked_data_uri(uri: str, max_bytes: int) -> str:
+    """A ``data:`` URI checked like a file: it must declare an image type, decode, hold at most
+    ``max_bytes`` of an image. Returned as it is, or rewritten as base64 with the type its bytes
+    show when it was percent-encoded or declared another image type (as a file's type comes
+    from its bytes, never its name)."""
+    name = "the pasted image"
+    header = uri.partition(",")[0][len("data:") :]
+    declared = header.split(";", 1)[0].strip().lower()
+    if not declared.startswith("image/"):
+        raise _error(
+            name,
+            f"the data: URI declares {declared or 'text/plain'}, not an image; "
+            "use PNG, JPEG, GIF or WEBP",
+        )
+    data = decode_data_uri(uri)
+    if not data:
+        raise _error(name, "the data: URI holds no data")
+    if len(data) > max_bytes:
+        raise _error(
+            name, f"it is too big ({_megabytes(len(data))}; the limit is {_megabytes(max_bytes)})"
+        )
+    mime = _require_image(name, data)
+    if declared == mime and header.lower().endswith(";base64"):
+        return uri
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
 def image_data_uri(source: Source, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """For chat vision, Seedream and Seedance: URLs, ``data:`` URIs and ``asset://`` ids as they
-    are; a local path (``~`` and ``file://`` accepted) as ``data:<sniffed mime>;base64,...``."""
-    if _is_scheme(source, "http://", "https://", "data:", "asset://"):
+    """For chat vision, Seedream and Seedance: URLs and ``asset://`` ids as they are, a
+    ``data:`` URI once checked like a file, a local path (``~`` and ``file://`` accepted) as
+    ``data:<sniffed mime>;base64,...``."""
+    if _is_scheme(source, "data:"):
+        return _checked_data_uri(str(source), max_bytes)
+    if _is_scheme(source, "http://", "https://", "asset://"):
         return str(source)
     data, _ = _read_local(source, max_bytes, None)
     mime = _require_image(str(source), data)
