@@ -148,12 +148,30 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``studio`` script and ``python -m studio``."""
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return _dispatch(args)
+        args = parser.parse_args(argv)
+    except SystemExit:  # --help, --version or a usage error: argparse printed, then exits
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:  # `studio --help | head -3`
+            from studio.commands.common import discard_stdout
+
+            discard_stdout()
+        raise
+    try:
+        code = _dispatch(args)
+        from studio.commands.common import write_stdout
+
+        write_stdout("")  # a full disk shows here as one line, not as noise in the exit flush
+        return code
     except KeyboardInterrupt:
         print("studio: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`studio ask ... | head`): stop quietly
+        from studio.commands.common import discard_stdout
+
+        discard_stdout()
+        return EXIT_FAILED
     except Exception as exc:  # the last line of defence: a person never sees a traceback
         from studio.commands.common import handle_error
 
@@ -165,7 +183,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from studio.commands.common import settings_or_fail
         from studio.tui.app import run_app  # Textual is imported here and only here
 
-        return run_app(settings_or_fail(), demo=args.demo)
+        return run_app(settings_or_fail(demo=args.demo), demo=args.demo)
     if args.command == "ask":
         from studio.commands.ask import run_ask
 

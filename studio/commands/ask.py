@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
 import time
 from typing import TextIO
@@ -16,31 +17,77 @@ from studio.cli import EXIT_OK, EXIT_USAGE
 from studio.commands.common import (
     CommandError,
     Gateway,
+    encodable,
     open_gateway,
+    say,
     settings_or_fail,
     timeouts_for,
+    warn,
+    write_stdout,
 )
 from studio.config import Settings
+from studio.textsafe import clean, clean_line
 
-# C0 controls (but tab and newline), DEL and C1 controls: an escape sequence in a reply must not
-# reach the terminal (client-guide §6). ESC becomes a visible symbol so nothing is silently lost.
-_UNSAFE: dict[int, str | None] = {
-    c: None for c in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0))
-}
-_UNSAFE[0x1B] = "␛"
-_UNSAFE[0x0D] = None
+MAX_TEMPERATURE = 2.0
+_URL_SCHEMES = ("http://", "https://", "data:", "asset://")
 
 
-def neutralise(text: str) -> str:
-    """Remove control characters that could drive the terminal; keep tabs and newlines."""
-    return text.translate(_UNSAFE)
+def check_args(args: argparse.Namespace) -> None:
+    """Refuse, before anything is sent, what the gateway would refuse; make every text argument
+    valid UTF-8 (bytes that are not become U+FFFD, with a warning)."""
+    temperature = args.temperature
+    if temperature is not None and not (
+        math.isfinite(temperature) and 0 <= temperature <= MAX_TEMPERATURE
+    ):
+        raise CommandError(
+            f"-t/--temperature must be a number from 0 to {MAX_TEMPERATURE:g}, got {temperature:g}",
+            EXIT_USAGE,
+        )
+    if args.max_tokens is not None and args.max_tokens < 1:
+        raise CommandError(
+            f"--max-tokens must be a whole number of at least 1, got {args.max_tokens}",
+            EXIT_USAGE,
+        )
+    args.prompt = [as_utf8(" ".join(args.prompt), "the prompt argument")] if args.prompt else []
+    if args.system is not None:
+        args.system = as_utf8(args.system, "the -s/--system prompt")
+    if args.model is not None:
+        args.model = as_utf8(args.model, "the -m/--model name")
+    for source in args.attach:  # a local path may hold any bytes; a URL is sent as text
+        if source[:12].lower().startswith(_URL_SCHEMES) and encodable(source) != source:
+            raise CommandError(f"-a {encodable(source)}: the URL is not valid UTF-8", EXIT_USAGE)
+
+
+def as_utf8(text: str, what: str) -> str:
+    """``text`` (from the command line) with bytes that are not UTF-8 replaced by U+FFFD."""
+    if encodable(text) == text:
+        return text
+    try:  # the surrogate escapes Python uses for such bytes in argv become U+FFFD
+        fixed = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        fixed = encodable(text)
+    warn(f"{what} is not valid UTF-8; the bytes that are not were replaced by U+FFFD")
+    return fixed
+
+
+def read_stdin(stdin: TextIO) -> str:
+    """Piped stdin as text: UTF-8, bytes that are not replaced by U+FFFD (with a warning)."""
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is None:  # a text stream without bytes below it (tests)
+        return as_utf8(stdin.read(), "standard input")
+    data = buffer.read()
+    try:
+        return str(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        warn("standard input is not valid UTF-8; the bytes that are not were replaced by U+FFFD")
+        return str(data.decode("utf-8", "replace"))
 
 
 def read_prompt(words: list[str], stdin: TextIO) -> str:
     """The prompt from the arguments, with piped stdin appended."""
     prompt = " ".join(words).strip()
     if not stdin.isatty():
-        piped = stdin.read().strip()
+        piped = read_stdin(stdin).strip()
         if piped:
             prompt = f"{prompt}\n\n{piped}" if prompt else piped
     if not prompt:
@@ -60,7 +107,8 @@ def build_messages(prompt: str, system: str | None, attachments: list[str]) -> l
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    settings = settings_or_fail()
+    check_args(args)
+    settings = settings_or_fail(demo=args.demo)
     prompt = read_prompt(args.prompt, sys.stdin)
     messages = build_messages(prompt, args.system, args.attach)
     with open_gateway(settings, demo=args.demo) as gateway:
@@ -86,13 +134,13 @@ async def _ask(
             if args.no_stream:
                 reply = await client.chat(model, messages, **params)
                 if args.reasoning and reply.reasoning:
-                    print(neutralise(reply.reasoning), file=sys.stderr)
+                    print(clean(reply.reasoning), file=sys.stderr)
                 out.write(reply.content)
                 usage = reply.usage
             else:
                 async for delta in client.stream_chat(model, messages, **params):
                     if delta.reasoning and args.reasoning:
-                        sys.stderr.write(neutralise(delta.reasoning))
+                        sys.stderr.write(clean(delta.reasoning))
                         sys.stderr.flush()
                     if delta.content:
                         out.write(delta.content)
@@ -115,26 +163,35 @@ class _Output:
         self.raw = raw
         self.wrote = False
         self.at_line_start = True
+        self.held_cr = False  # a chunk ended in CR: the next one may start with its LF
 
     def write(self, text: str) -> None:
         if not text:
             return
-        if not self.raw:
-            text = neutralise(text)
-        self.stream.write(text)
-        self.stream.flush()
+        if not self.raw:  # --raw is the only way around the sanitiser (client-guide §6)
+            if self.held_cr:
+                text = "\r" + text
+            self.held_cr = text.endswith("\r")
+            text = clean(text[:-1] if self.held_cr else text)
+        self._emit(encodable(text))
+
+    def _emit(self, text: str) -> None:
+        if not text:
+            return
+        write_stdout(text, self.stream)
         self.wrote = True
         self.at_line_start = text.endswith("\n")
 
     def end(self) -> None:
+        if self.held_cr:  # a lone CR at the very end
+            self.held_cr = False
+            self._emit(clean("\r"))
         if self.wrote and not self.at_line_start:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.at_line_start = True
+            self._emit("\n")
 
 
 def _announce_retry(attempt: int, delay: float, err: AnyFastError) -> None:
-    print(f"studio: {err} — retry {attempt} in {delay:.1f} s", file=sys.stderr)
+    say(f"{err} — retry {attempt} in {delay:.1f} s")
 
 
 def _print_usage(model: str, usage: Usage | None, elapsed: float, *, demo: bool) -> None:
@@ -144,4 +201,4 @@ def _print_usage(model: str, usage: Usage | None, elapsed: float, *, demo: bool)
         if elapsed > 0 and usage.completion_tokens:
             parts.append(f"{usage.completion_tokens / elapsed:.0f} tok/s")
     parts.append(f"{elapsed:.1f} s")
-    print(f"[{' · '.join(parts)}]", file=sys.stderr)
+    print(encodable(clean_line(f"[{' · '.join(parts)}]")), file=sys.stderr)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from studio.api.errors import (
     AnyFastError,
@@ -18,8 +20,9 @@ from studio.api.errors import (
     redact,
 )
 from studio.cli import EXIT_AUTH, EXIT_FAILED, EXIT_USAGE
-from studio.config import ConfigError, Settings, load_settings
+from studio.config import ConfigError, Settings, load_settings, plain_http_warning
 from studio.paths import data_dir, ensure_dir, state_dir
+from studio.textsafe import clean_line
 
 if TYPE_CHECKING:
     from studio.api.http import Timeouts
@@ -56,6 +59,56 @@ class CommandError(Exception):
         self.exit_code = exit_code
 
 
+class OutputError(CommandError):
+    """Standard output cannot be written (a full disk, an I/O error); the reply is incomplete."""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """``text`` with lone surrogates (bytes that were not UTF-8, or a broken ``\\ud83d`` escape
+    in JSON) replaced by U+FFFD, so that writing it can never raise UnicodeEncodeError."""
+    if not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def say(message: str) -> None:
+    """One line on stderr, ``studio: `` first, made harmless for the terminal (client-guide §6)."""
+    print(f"studio: {encodable(clean_line(message))}", file=sys.stderr, flush=True)
+
+
+def warn(message: str) -> None:
+    say(f"warning: {message}")
+
+
+def write_stdout(text: str, stream: TextIO | None = None) -> None:
+    """Write and flush ``text`` on stdout (or ``stream``); a failed write is an OutputError.
+
+    BrokenPipeError passes through: the reader went away (``| head``), which ``studio.cli.main``
+    treats as a quiet stop.
+    """
+    out = sys.stdout if stream is None else stream
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def discard_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit cannot fail (or complain) again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (in-process tests)
+        pass
+
+
 @dataclass(frozen=True, slots=True)
 class Gateway:
     base_url: str
@@ -63,11 +116,18 @@ class Gateway:
     demo: bool
 
 
-def settings_or_fail() -> Settings:
+def settings_or_fail(*, demo: bool = False) -> Settings:
+    """The settings, their warnings said on stderr: a config file others may read, unknown
+    keys, a plain-http base URL (unless ``demo``, which does not use it)."""
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from None
+    insecure = plain_http_warning(settings.base_url)
+    for warning in settings.warnings:
+        if not (demo and warning == insecure):
+            warn(warning)
+    return settings
 
 
 @contextmanager
@@ -112,17 +172,19 @@ def handle_error(exc: Exception) -> int:
     An unexpected exception (a bug) is logged with its traceback to ``crash.log`` in the state
     directory, and the line says where.
     """
+    if isinstance(exc, OutputError):
+        discard_stdout()
     if isinstance(exc, CommandError):
-        print(f"studio: {exc}", file=sys.stderr)
+        say(str(exc))
         return exc.exit_code
     if isinstance(exc, AnyFastError):
-        print(f"studio: {describe(exc)}", file=sys.stderr)
+        say(describe(exc))  # the server's words, an HTML body, a request id: all sanitised
         return exit_code_for(exc)
     if isinstance(exc, ConfigError):
-        print(f"studio: {exc}", file=sys.stderr)
+        say(str(exc))
         return EXIT_USAGE
     where = _log_crash(exc)
-    print(f"studio: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+    say(f"unexpected error: {type(exc).__name__}: {exc}{where}")
     return EXIT_FAILED
 
 

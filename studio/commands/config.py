@@ -7,9 +7,9 @@ import getpass
 import sys
 
 from studio.cli import EXIT_OK
+from studio.commands.common import settings_or_fail
 from studio.config import (
     describe_settings,
-    load_settings,
     masked_key,
     set_value,
     unset_value,
@@ -32,7 +32,7 @@ def run_config(args: argparse.Namespace) -> int:
         removed = unset_value(args.key)
         print(f"{args.key} {'removed' if removed else 'was not set'}; the default applies")
         return EXIT_OK
-    settings = load_settings()
+    settings = settings_or_fail()  # its warnings (a file others may read...) go to stderr
     shown = settings.as_display_dict()
     width = max(len(name) for name in shown)
     print(f"# {settings.config_path}")
@@ -43,8 +43,6 @@ def run_config(args: argparse.Namespace) -> int:
         if action is None:
             continue
         print(f"{'':<{width}}   {help_text}")
-    for warning in settings.warnings:
-        print(f"studio: warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -5,24 +5,52 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 
 from studio.api.client import AnyFastClient
 from studio.api.types import ModelInfo
 from studio.cli import EXIT_OK
-from studio.commands.common import open_gateway, settings_or_fail, timeouts_for
+from studio.commands.common import (
+    encodable,
+    open_gateway,
+    settings_or_fail,
+    timeouts_for,
+    write_stdout,
+)
 from studio.config import Settings
+from studio.textsafe import clean_line
+
+# What JSON leaves raw with ensure_ascii=False but a terminal must not get: DEL, C1 controls, bidi
+# controls, zero-width characters, line separators, lone surrogates (C0 is always escaped).
+_UNSAFE_IN_JSON = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def safe_json(value: object) -> str:
+    """JSON text that is safe to print on a terminal and still readable (non-ASCII letters kept
+    as they are; every character that could drive the terminal written as a ``\\uXXXX`` escape,
+    which parses back to the same value)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def model_table(models: list[ModelInfo]) -> str:
+    """One line per model: id, owner, endpoint types; every field sanitised for the terminal."""
+    rows = [
+        (clean_line(m.id), clean_line(m.owned_by), clean_line(", ".join(m.endpoint_types)))
+        for m in sorted(models, key=lambda m: m.id)
+    ]
+    width = max((len(row[0]) for row in rows), default=10)
+    return "".join(f"{i:<{width}}  {owner:<12}  {types}\n" for i, owner, types in rows)
 
 
 def run_models(args: argparse.Namespace) -> int:
-    settings = settings_or_fail()
+    settings = settings_or_fail(demo=args.demo)
     with open_gateway(settings, demo=args.demo) as gateway:
         models = asyncio.run(_fetch(gateway.api_key, gateway.base_url, settings))
-    if args.json:
-        print(json.dumps([m.raw for m in models], indent=2, ensure_ascii=False))
-        return EXIT_OK
-    width = max((len(m.id) for m in models), default=10)
-    for m in sorted(models, key=lambda m: m.id):
-        print(f"{m.id:<{width}}  {m.owned_by:<12}  {', '.join(m.endpoint_types)}")
+    text = safe_json([m.raw for m in models]) + "\n" if args.json else model_table(models)
+    write_stdout(encodable(text))
     return EXIT_OK
 
 

@@ -9,9 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
-from studio.commands.ask import neutralise
 from studio.emulator import EmulatorServer
 
 from .test_client_media import png
@@ -177,20 +174,6 @@ def test_help_and_version_are_fast_and_clean() -> None:
     assert "ask" in result.stdout and "emulator" in result.stdout
     assert time.monotonic() - started < 5
     assert studio("--version").stdout.startswith("studio ")
-
-
-@pytest.mark.parametrize(
-    ("reply", "shown"),
-    [
-        ("plain\ttext\nnext", "plain\ttext\nnext"),
-        ("title \x1b]0;pwned\x07 here", "title ␛]0;pwned here"),
-        ("clip \x1b]52;c;ZXZpbA==\x1b\\ x", "clip ␛]52;c;ZXZpbA==␛\\ x"),
-        ("c1 \x9b31m red", "c1 31m red"),
-        ("cr\rover", "crover"),
-    ],
-)
-def test_neutralise_control_sequences(reply: str, shown: str) -> None:
-    assert neutralise(reply) == shown
 
 
 def test_escape_in_a_reply_never_reaches_the_terminal(emulator: EmulatorServer) -> None:
