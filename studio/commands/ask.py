@@ -12,7 +12,7 @@ from typing import TextIO
 from studio.api import media
 from studio.api.client import AnyFastClient
 from studio.api.errors import AnyFastError, StreamError
-from studio.api.types import JSON, Usage
+from studio.api.types import JSON, Usage, finish_note
 from studio.cli import EXIT_OK, EXIT_USAGE
 from studio.commands.common import (
     CommandError,
@@ -25,6 +25,7 @@ from studio.commands.common import (
     warn,
     write_stdout,
 )
+from studio.commands.waiting import WaitingLine
 from studio.config import Settings
 from studio.textsafe import clean, clean_line
 
@@ -123,16 +124,27 @@ async def _ask(
     out = _Output(sys.stdout, raw=args.raw)
     started = time.monotonic()
     usage: Usage | None = None
+    finish: str | None = None
+    warnings: list[str] = []
+    waiting = WaitingLine(sys.stderr)  # until the first byte of the reply is shown
+
+    def on_retry(attempt: int, delay: float, err: AnyFastError) -> None:
+        waiting.clear()
+        _announce_retry(attempt, delay, err)
+
     async with AnyFastClient(
         api_key=gateway.api_key,
         base_url=gateway.base_url,
         max_retries=settings.max_retries,
         timeouts=timeouts_for(settings),
-        on_retry=_announce_retry,
+        on_retry=on_retry,
     ) as client:
+        waiting.start()
         try:
             if args.no_stream:
                 reply = await client.chat(model, messages, **params)
+                waiting.stop()
+                finish = reply.finish_reason
                 if args.reasoning and reply.reasoning:
                     print(clean(reply.reasoning), file=sys.stderr)
                 out.write(reply.content)
@@ -140,16 +152,29 @@ async def _ask(
             else:
                 async for delta in client.stream_chat(model, messages, **params):
                     if delta.reasoning and args.reasoning:
+                        waiting.stop()
                         sys.stderr.write(clean(delta.reasoning))
                         sys.stderr.flush()
+                    elif delta.reasoning:
+                        waiting.text = "the model is thinking"
                     if delta.content:
+                        waiting.stop()
                         out.write(delta.content)
                     if delta.usage:
                         usage = delta.usage
+                    if delta.finish_reason:
+                        finish = delta.finish_reason
+                    if delta.warning:  # trouble after a complete reply: worth a note only
+                        warnings.append(delta.warning)
         except StreamError:
             out.end()  # the partial reply stays on stdout; the error follows on stderr
             raise
+        finally:
+            waiting.stop()
     out.end()
+    for warning in warnings:
+        warn(warning)
+    _say_finish(finish, args.max_tokens)
     if not args.quiet:
         _print_usage(model, usage, time.monotonic() - started, demo=gateway.demo)
     return EXIT_OK
@@ -188,6 +213,19 @@ class _Output:
             self._emit(clean("\r"))
         if self.wrote and not self.at_line_start:
             self._emit("\n")
+
+
+def _say_finish(finish: str | None, max_tokens: int | None) -> None:
+    """A reply that is not the model's whole answer says so (the exit code stays 0)."""
+    note = finish_note(finish)
+    if note is None:
+        return
+    if finish == "length":
+        limit = f"--max-tokens {max_tokens}" if max_tokens else "the model's default limit"
+        hint = f"it stopped at {limit}: set a higher --max-tokens for a longer reply"
+    else:
+        hint = "what was printed may be incomplete"
+    warn(f'the reply was {note} (finish_reason "{finish}"); {hint}')
 
 
 def _announce_retry(attempt: int, delay: float, err: AnyFastError) -> None:
