@@ -5,7 +5,8 @@ Parsing only: every subcommand lives in :mod:`studio.commands` and is imported w
 unless ``--demo`` asks for it).
 
 Exit codes: 0 success; 1 the request failed (network, server, cut stream); 2 bad usage, config or
-input; 3 the API key is missing or was refused; 130 interrupted.
+input; 3 the API key is missing or was refused; 4 the local database cannot be used (unwritable,
+not a database, damaged, written by a newer Studio); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3
+EXIT_STORE = 4
 EXIT_INTERRUPTED = 130
 
 EPILOG = """\
@@ -31,9 +33,10 @@ examples:
   studio ask -a photo.png "What is in this image?"    attach images (repeat -a)
   studio config set api_key sk-...                    store your key (file mode 0600)
   studio emulator --port 8000                          run the emulator for other clients
+  studio doctor                                        check config, key, gateway, database
 
 exit codes: 0 ok, 1 request failed, 2 bad usage/config/input, 3 key missing or refused,
-130 interrupted.
+4 the local database cannot be used, 130 interrupted.
 """
 
 
@@ -126,6 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="inject a fault into every request, e.g. 429:empty, disconnect:5 (repeatable)",
     )
 
+    doctor = sub.add_parser(
+        "doctor",
+        help="check the config, the key, the gateway, the database and the media folder",
+        description="Check everything Studio needs, one line each (ok, or the problem and how "
+        "to fix it). Changes nothing. Exit 0 when every check passes, 1 otherwise.",
+    )
+    doctor.add_argument(
+        "--demo", action="store_true", help="check the built-in emulator instead of the gateway"
+    )
+    doctor.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds to wait for the gateway (default 5)",
+    )
+
     models = sub.add_parser("models", help="list the models your key may use")
     models.add_argument("--demo", action="store_true", help="use the built-in emulator")
     models.add_argument("--json", action="store_true", help="print JSON")
@@ -192,6 +212,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from studio.commands.emulator import run_emulator
 
         return run_emulator(args)
+    if args.command == "doctor":
+        from studio.commands.doctor import run_doctor
+
+        return run_doctor(args)
     if args.command == "models":
         from studio.commands.models import run_models
 

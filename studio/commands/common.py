@@ -183,6 +183,14 @@ def handle_error(exc: Exception) -> int:
     if isinstance(exc, ConfigError):
         say(str(exc))
         return EXIT_USAGE
+    from studio.store.models import StoreError  # here: most commands never load the store
+
+    if isinstance(exc, StoreError):  # its message names the file and says what to do
+        from studio.cli import EXIT_STORE
+        from studio.store.errors import StoreUnavailable
+
+        say(str(exc))
+        return EXIT_STORE if isinstance(exc, StoreUnavailable) else EXIT_FAILED
     where = _log_crash(exc)
     say(f"unexpected error: {type(exc).__name__}: {exc}{where}")
     return EXIT_FAILED

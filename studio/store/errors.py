@@ -64,8 +64,8 @@ class StoreUnavailable(StoreError):
             StoreProblem.DAMAGED,
             path,
             f"The Studio database {path} is damaged ({detail.rstrip('.')}), and Studio left it "
-            f"untouched: {_move_aside(path, 'broken')} (it keeps whatever is still readable) "
-            "and Studio starts a new, empty one.",
+            f"untouched: {_move_aside(path, 'broken')} and Studio starts a new, empty one (the "
+            "moved file keeps whatever is still readable).",
         )
 
     @classmethod
