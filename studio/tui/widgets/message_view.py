@@ -13,6 +13,7 @@ from textual.message import Message as TextualMessage
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
+from studio.api.types import finish_note
 from studio.store import Attachment, Message, MessageStatus, Role
 from studio.tui import previews
 from studio.tui.widgets.streaming import StreamingMarkdown
@@ -23,6 +24,11 @@ STATUS_MARKS = {
     MessageStatus.ERROR: "✖ failed",
     MessageStatus.STREAMING: "… writing",
 }
+FINISH_HINTS = {
+    "length": ("✂", "raise max tokens (f3) and regenerate (r) for a longer reply"),
+    "content_filter": ("⚠", "what is shown may be incomplete"),
+}
+"""A complete reply the model did not finish (``finish_reason``): a note under it says why."""
 
 
 def human_size(size: int) -> str:
@@ -103,6 +109,8 @@ class MessageView(Vertical, can_focus=True):
                     yield from shown
         if self.message.role is Role.ASSISTANT:
             yield StreamingMarkdown(self.message.content, streaming=self._streaming)
+            if note := self._finish_note():
+                yield Static(note, classes="finish-note", markup=False)
         else:
             yield Static(self.message.content, classes="body", markup=False)
         if self.message.error:  # mounted later if an error comes (most messages have none)
@@ -135,6 +143,15 @@ class MessageView(Vertical, can_focus=True):
             mark = f"{self.message.usage.completion_tokens} tokens"
         return mark
 
+    def _finish_note(self) -> str:
+        """``✂ Cut at the max-tokens limit — …`` under a reply the model was made to end."""
+        message = self.message
+        note = finish_note(message.finish_reason)
+        if note is None or message.status is not MessageStatus.COMPLETE:
+            return ""
+        symbol, hint = FINISH_HINTS.get(message.finish_reason or "", ("⚠", ""))
+        return f"{symbol} {note[:1].upper()}{note[1:]}" + (f" — {hint}" if hint else "")
+
     def _status_classes(self) -> dict[str, bool]:
         """The state classes: ``-streaming``, ``-complete`` and so on, and ``-has-error``."""
         status = self.message.status
@@ -160,6 +177,10 @@ class MessageView(Vertical, can_focus=True):
         # Search the header and the error row only.
         header = self.query_children(".message-header").first()
         header.query_one(".mark", Static).update(self._mark())
+        note = self._finish_note()
+        if note and not self.query_children(".finish-note"):
+            markdown = self.query_children(StreamingMarkdown).first()
+            self.mount(Static(note, classes="finish-note", markup=False), after=markdown)
         error_row = self.query_one_optional(".error-row", Horizontal)
         if error_row is not None:
             error_row.query_one(".error-text", Static).update(message.error or "")
