@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from studio.api.errors import AnyFastError, MediaInputError, describe
 from studio.config import Settings, set_value
 from studio.paths import data_dir, ensure_dir
-from studio.store import NewAttachment, Store
+from studio.store import NewAttachment, Store, StoreUnavailable
+from studio.textsafe import clean_line
+from studio.tui.compat import ErrorHookApp
 from studio.tui.gateway import Gateway
 
 if TYPE_CHECKING:
     from studio.jobs import EngineConfig
 
 
-class StudioApp(App[None]):
+class StudioApp(ErrorHookApp[None]):
     """AnyFast Studio. ``store`` and ``gateway`` may be passed in (tests, benchmarks)."""
 
     CSS_PATH = "app.tcss"
@@ -79,6 +82,8 @@ class StudioApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = settings
+        self.store_failure: StoreUnavailable | None = None
+        """Set when the database turned out unusable while the app ran (``run_app`` says so)."""
         self.store = store or Store.open()
         self.gateway = gateway or Gateway(settings, demo=demo)
         from studio.tui.jobs import JobsController
@@ -87,6 +92,19 @@ class StudioApp(App[None]):
         self.recovered = self.store.recover_interrupted()
         if settings.theme in self.available_themes:
             self.theme = settings.theme
+
+    def handle_unexpected(self, error: Exception) -> bool:
+        """A database Studio cannot use, found by a read no screen expected to fail: end the app
+        cleanly (``run_app`` prints the store's sentence on stderr), never with a traceback."""
+        failure = store_failure(error)
+        if failure is None:
+            return False
+        if self.store_failure is None:
+            self.store_failure = failure
+            from studio.cli import EXIT_STORE
+
+            self.exit(return_code=EXIT_STORE)
+        return True
 
     def on_mount(self) -> None:
         if self.settings.keymap:
@@ -336,13 +354,39 @@ def run_app(settings: Settings, *, demo: bool) -> int:
     """Run the TUI until the user quits; returns the exit code."""
     import gc
 
+    from studio.cli import EXIT_STORE
     from studio.tui import previews
     from studio.tui.heap import HeapFreeze
 
+    # First, before Textual takes the terminal: a database that cannot be used stops Studio
+    # here with its one sentence on stderr (``studio.commands.common.handle_error``, exit 4).
+    store = Store.open()
     previews.prepare()  # must happen before Textual takes over the terminal
     # Rendering makes many short-lived objects: a larger young generation lets them die young
     # rather than trigger full collections (ChatPane's HeapFreeze also freezes the heap while a
     # reply streams). No gc.freeze() here: the first reply's end would undo it.
     gc.set_threshold(*HeapFreeze.THRESHOLDS)
-    StudioApp(settings, demo=demo).run()
-    return 0
+    try:
+        app = StudioApp(settings, demo=demo, store=store)
+    except BaseException:
+        store.close()
+        raise
+    app.run()
+    if app.store_failure is not None:
+        print(f"studio: {clean_line(str(app.store_failure))}", file=sys.stderr)
+        return EXIT_STORE
+    return app.return_code or 0
+
+
+def store_failure(error: BaseException) -> StoreUnavailable | None:
+    """The :class:`StoreUnavailable` behind ``error`` (itself, the error a failed worker
+    wraps, or a cause), if there is one."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, StoreUnavailable):
+            return current
+        seen.add(id(current))
+        wrapped = getattr(current, "error", None)  # textual.worker.WorkerFailed
+        current = wrapped if isinstance(wrapped, BaseException) else current.__cause__
+    return None

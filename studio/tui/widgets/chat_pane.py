@@ -14,8 +14,8 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Button, Static
 
 from studio.api.errors import AnyFastError, IncompleteStreamError, StreamError, describe
-from studio.api.types import Usage, finish_note
-from studio.store import Message, MessageStatus, NewAttachment, Role
+from studio.api.types import Usage
+from studio.store import Message, MessageStatus, NewAttachment, Role, StoreUnavailable
 from studio.tui.conversation import api_messages, title_from_prompt
 from studio.tui.heap import HeapFreeze
 from studio.tui.widgets.message_view import MessageView, chip_label
@@ -105,8 +105,22 @@ class ChatPane(Vertical):
         self._loading = True
         try:
             await self._mount_page()
+        except StoreUnavailable as exc:  # a damaged page: say so here; the rest keeps working
+            await self._show_unreadable(exc)
         finally:
             self._loading = False
+
+    async def _show_unreadable(self, error: StoreUnavailable) -> None:
+        log = self.query_one(".log", VerticalScroll)
+        if log.query(".store-error"):
+            return
+        self._hide_empty_hint()
+        text = (
+            f"This conversation cannot be read; other conversations may still open. {error} "
+            "Quit Studio before moving the file."
+        )
+        await log.mount(Static(text, markup=False, classes="store-error"), before=0)
+        self.studio.notify(str(error), severity="error", timeout=30, markup=False)
 
     async def _mount_page(self) -> None:
         store = self.studio.store
@@ -269,8 +283,7 @@ class ChatPane(Vertical):
             )
             # The outcome first: its restyle and layout then share the final flush's frame.
             view.update_message(final)
-            complete = outcome is MessageStatus.COMPLETE
-            note = (finish_note(finish) or "") if complete else outcome.value
+            note = "" if outcome is MessageStatus.COMPLETE else outcome.value
             status.end(usage, note)
             try:
                 await markdown.finish(text)
