@@ -14,7 +14,7 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Button, Static
 
 from studio.api.errors import AnyFastError, IncompleteStreamError, StreamError, describe
-from studio.api.types import Usage
+from studio.api.types import Usage, finish_note
 from studio.store import Message, MessageStatus, NewAttachment, Role, StoreUnavailable
 from studio.tui.conversation import api_messages, title_from_prompt
 from studio.tui.heap import HeapFreeze
@@ -121,6 +121,7 @@ class ChatPane(Vertical):
         )
         await log.mount(Static(text, markup=False, classes="store-error"), before=0)
         self.studio.notify(str(error), severity="error", timeout=30, markup=False)
+
 
     async def _mount_page(self) -> None:
         store = self.studio.store
@@ -283,7 +284,8 @@ class ChatPane(Vertical):
             )
             # The outcome first: its restyle and layout then share the final flush's frame.
             view.update_message(final)
-            note = "" if outcome is MessageStatus.COMPLETE else outcome.value
+            complete = outcome is MessageStatus.COMPLETE
+            note = (finish_note(finish) or "") if complete else outcome.value
             status.end(usage, note)
             try:
                 await markdown.finish(text)
