@@ -122,7 +122,6 @@ class ChatPane(Vertical):
         await log.mount(Static(text, markup=False, classes="store-error"), before=0)
         self.studio.notify(str(error), severity="error", timeout=30, markup=False)
 
-
     async def _mount_page(self) -> None:
         store = self.studio.store
         messages = store.messages(
