@@ -133,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor",
         help="check the config, the key, the gateway, the database and the media folder",
         description="Check everything Studio needs, one line each (ok, or the problem and how "
-        "to fix it). Changes nothing. Exit 0 when every check passes, 1 otherwise.",
+        "to fix it). Creates and repairs nothing (the media check writes and removes one empty "
+        "file). Exit 0 when every check passes, 1 otherwise.",
     )
     doctor.add_argument(
         "--demo", action="store_true", help="check the built-in emulator instead of the gateway"
