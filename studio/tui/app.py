@@ -12,13 +12,14 @@ from urllib.parse import urlsplit
 
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from studio.api.errors import AnyFastError, MediaInputError, describe
 from studio.config import Settings, set_value
 from studio.paths import data_dir, ensure_dir
 from studio.store import NewAttachment, Store, StoreUnavailable
-from studio.textsafe import clean_line
+from studio.textsafe import clean, clean_line
 from studio.tui.compat import ErrorHookApp
 from studio.tui.gateway import Gateway
 
@@ -124,9 +125,10 @@ class StudioApp(ErrorHookApp[None]):
                 f"{count} reply{'' if count == 1 else 's'} cut off when Studio last stopped "
                 "(the text received so far was kept).",
                 severity="warning",
+                markup=False,
             )
         for warning in self.settings.warnings:
-            self.notify(warning, severity="warning", timeout=10)
+            self.notify(warning, severity="warning", timeout=10, markup=False)
 
     async def on_unmount(self) -> None:
         from studio.tui.heap import HeapFreeze
@@ -154,7 +156,27 @@ class StudioApp(ErrorHookApp[None]):
                 message += f" — and saving it to a file failed: {exc.strerror or exc}"
             else:
                 message += f" — the full text is saved to {saved}"
-        self.notify(message, timeout=8 if result.too_long else 4)
+        self.notify(message, timeout=8 if result.too_long else 4, markup=False)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast, its text made safe for the terminal: toasts carry server errors, model ids,
+        titles and file names (client-guide §6). Studio's own calls pass ``markup=False`` too
+        (``tests/tui/test_terminal_safety.py`` checks): such text is never markup."""
+        super().notify(
+            clean(message, tabs=False),
+            title=clean_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def copy_to_clipboard(self, text: str) -> None:
         """Textual's copy (ctrl+c on a mouse selection, copy in inputs) takes the same path as
@@ -201,7 +223,7 @@ class StudioApp(ErrorHookApp[None]):
 
     def set_terminal_title(self, title: str) -> None:
         """The terminal window's title (OSC 2), e.g. how many jobs are running."""
-        safe = "".join(ch for ch in title if ch.isprintable())
+        safe = "".join(ch for ch in clean_line(title) if ch.isprintable())
         self._write_raw(f"\x1b]2;{safe}\x07")
 
     def message_added(self, message: object) -> None:
@@ -241,7 +263,7 @@ class StudioApp(ErrorHookApp[None]):
         from studio.tui.screens.media_forms import ImageForm, VideoForm
 
         if self.gateway.needs_key:
-            self.notify("Set a key or start the demo first (see the welcome panel).")
+            self.notify("Set a key or start the demo first (see the welcome panel).", markup=False)
             return
         form = (
             ImageForm(self.settings.image_model, prompt)
@@ -264,9 +286,13 @@ class StudioApp(ErrorHookApp[None]):
                 describe(exc) if isinstance(exc, AnyFastError) else str(exc),
                 severity="error",
                 timeout=10,
+                markup=False,
             )
             return
-        self.notify(f"{job.kind.value.capitalize()} job #{job.id} submitted — ctrl+g shows it")
+        self.notify(
+            f"{job.kind.value.capitalize()} job #{job.id} submitted — ctrl+g shows it",
+            markup=False,
+        )
 
     async def job_action(self, job_id: int, action: str) -> None:
         if action == "remove":
@@ -274,7 +300,7 @@ class StudioApp(ErrorHookApp[None]):
             return
         message = await self.jobs.act(job_id, action)
         if message:
-            self.notify(message, timeout=10)
+            self.notify(message, timeout=10, markup=False)
 
     async def _remove_job(self, job_id: int) -> None:
         from studio.tui.screens.dialogs import Choice
@@ -290,7 +316,8 @@ class StudioApp(ErrorHookApp[None]):
             )
         )
         if answer in ("delete", "keep"):
-            self.notify(await self.jobs.remove(job_id, delete_files=answer == "delete"))
+            removed = await self.jobs.remove(job_id, delete_files=answer == "delete")
+            self.notify(removed, markup=False)
             from studio.tui.screens.job_detail import JobDetail
 
             if isinstance(self.screen, JobDetail):

@@ -119,7 +119,9 @@ class JobsController:
             saved = [f.path for f in job.files if f.done]
             where = f" — saved {Path(saved[0]).name}" if saved else ""
             extra = f" (+{len(saved) - 1} more)" if len(saved) > 1 else ""
-            app.notify(f"{what} is done{where}{extra}", title="Job finished", timeout=8)
+            app.notify(
+                f"{what} is done{where}{extra}", title="Job finished", timeout=8, markup=False
+            )
         else:
             reason = job.failure_reason or job.message or job.state.value
             app.notify(
@@ -127,6 +129,7 @@ class JobsController:
                 title="Job failed",
                 severity="error",
                 timeout=12,
+                markup=False,
             )
         if app.settings.bell:
             app.bell()

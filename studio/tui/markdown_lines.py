@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from textual.color import Color
 from textual.strip import Strip
 
+from studio.textsafe import clean, clean_line, is_clean
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.segment import Segment
@@ -110,14 +112,21 @@ class MarkdownLines:
         return self._console
 
     def render(self, text: str, width: int) -> list[Strip]:
-        """``text`` as lines exactly ``width`` cells wide (no lines for blank text)."""
+        """``text`` as lines exactly ``width`` cells wide (no lines for blank text).
+
+        The text came from the network: it is made safe for the terminal here, where it is
+        shown (client-guide §6), and only here, so what is stored stays as received. ``clean``
+        gives back the same string when there is nothing to clean: one scan per block. The
+        rendered lines are checked too: Markdown decodes character references (``&#x202e;``,
+        ``&#8203;``) into characters that were not in the text."""
         if not text.strip() or width < 1:
             return []
         from rich.markdown import Markdown
 
         console = self.console
         options = console.options.update(width=width, max_width=width, height=None)
-        lines = console.render_lines(Markdown(text, code_theme=self.code_theme), options, pad=True)
+        markdown = Markdown(clean(text), code_theme=self.code_theme)
+        lines = console.render_lines(markdown, options, pad=True)
         # Rich starts a leading list with a blank line and ends a rule with one; blocks are
         # spaced by the view.
         start, end = 0, len(lines)
@@ -126,7 +135,20 @@ class MarkdownLines:
         while end > start and _blank(lines[end - 1]):
             end -= 1
         lines = lines[start:end]
-        return [Strip(line, width) for line in lines]
+        if is_clean("".join([segment.text for line in lines for segment in line])):
+            return [Strip(line, width) for line in lines]
+        return [_cleaned(line, width) for line in lines]
+
+
+def _cleaned(line: list[Segment], width: int) -> Strip:
+    """A rendered line with what a character reference smuggled in made visible (its width may
+    change: it is cut or padded back to ``width``); a clean line is kept as it is."""
+    from rich.segment import Segment
+
+    if all(is_clean(s.text) for s in line):
+        return Strip(line, width)
+    segments = [Segment(clean_line(s.text), s.style, s.control) for s in line]
+    return Strip(segments).adjust_cell_length(width)
 
 
 def _blank(line: list[Segment]) -> bool:

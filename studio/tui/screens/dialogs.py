@@ -11,13 +11,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, Static, TextArea
 
+from studio.textsafe import clean, clean_line
+from studio.tui.widgets.safe_text_area import SafeTextArea
+
 
 class TextPrompt(ModalScreen[str | None]):
-    """Ask for one line of text (rename, paste a key)."""
+    """Ask for one line of text (rename, paste a key). The text it starts with (a title) is
+    shown made safe: what the user then submits is what they saw."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")]
 
@@ -32,10 +37,10 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Input(self.value, password=self.password, id="value")
+            yield Static(clean_line(self.title_text), classes="dialog-title", markup=False)
+            yield Input(clean_line(self.value), password=self.password, id="value")
             if self.hint:
-                yield Static(self.hint, classes="dialog-hint", markup=False)
+                yield Static(clean(self.hint), classes="dialog-hint", markup=False)
 
     @on(Input.Submitted, "#value")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -56,7 +61,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-title", markup=False)
+            yield Static(clean(self.question), classes="dialog-title", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes (y)", variant="error", id="yes")
                 yield Button("No (n)", id="no")
@@ -81,10 +86,10 @@ class Choice(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-title", markup=False)
+            yield Static(clean(self.question), classes="dialog-title", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 for value, label in self.answers:
-                    yield Button(label, id=f"choice-{value}")
+                    yield Button(Content(clean_line(label)), id=f"choice-{value}")
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -115,9 +120,10 @@ class SettingsForm(ModalScreen[ConversationOptions | None]):
     def compose(self) -> ComposeResult:
         c = self.current
         with Vertical(classes="dialog settings-form"):
-            yield Static(f"Settings — {self.title_text}", classes="dialog-title", markup=False)
+            title = clean_line(self.title_text)
+            yield Static(f"Settings — {title}", classes="dialog-title", markup=False)
             yield Label("System prompt")
-            yield TextArea(c.system_prompt or "", id="system", soft_wrap=True)
+            yield SafeTextArea(c.system_prompt or "", id="system", soft_wrap=True)
             yield Label("Temperature (0–2, empty = model default)")
             yield Input("" if c.temperature is None else str(c.temperature), id="temperature")
             yield Label("Max tokens (empty = no limit)")
@@ -200,7 +206,9 @@ class AttachPrompt(ModalScreen[str | None]):
                 id="path",
             )
             yield Static(
-                f"Tab completes paths · from {Path.cwd()}", classes="dialog-hint", markup=False
+                f"Tab completes paths · from {clean_line(str(Path.cwd()))}",
+                classes="dialog-hint",
+                markup=False,
             )
 
     @on(Input.Submitted, "#path")

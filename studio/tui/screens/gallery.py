@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from studio.jobs import Job, JobKind
+from studio.textsafe import clean_line
 from studio.tui import previews
 from studio.tui.widgets.message_view import human_size
 
@@ -56,7 +57,7 @@ class Tile(Vertical, can_focus=True):
         self.picture = picture
 
     def compose(self) -> ComposeResult:
-        name = Path(self.picture.path).name
+        name = clean_line(Path(self.picture.path).name)  # from the result's URL
         data = _read(self.picture.path)
         shown = previews.preview(data) if data else None
         if shown is not None:
@@ -64,7 +65,7 @@ class Tile(Vertical, can_focus=True):
         else:
             missing = "" if data else " (file missing)"
             yield Static(f"▣ {name}{missing}", classes="tile-fallback", markup=False)
-        caption = f"#{self.picture.job.id} {self.picture.job.prompt[:40]}"
+        caption = f"#{self.picture.job.id} {clean_line(self.picture.job.prompt[:40])}"
         yield Static(caption, classes="tile-caption", markup=False)
         yield Static(f"{human_size(self.picture.size)} · {name}", classes="tile-meta", markup=False)
 

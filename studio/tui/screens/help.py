@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from rich.markup import escape
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from studio.textsafe import clean_line
 
 HELP_INTRO = """\
 [b]AnyFast Studio[/b] — type in the prompt and press [b]Enter[/b]. Replies stream live; \
@@ -37,7 +40,10 @@ def bindings_table(groups: Mapping[str, Iterable[BindingType]], keymap: Mapping[
         table.add_row(f"[b u]{title}[/]", "", "")
         for binding in _bindings(items):
             keys = ", ".join(k.strip() for k in effective_key(binding, keymap).split(","))
-            table.add_row(keys, binding.tooltip or binding.description, binding.id or "")
+            # Keys come from the user's keymap: shown as typed, never as markup.
+            table.add_row(
+                escape(clean_line(keys)), binding.tooltip or binding.description, binding.id or ""
+            )
         table.add_row("", "", "")
     return table
 

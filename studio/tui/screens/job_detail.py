@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from studio.jobs import Job, JobState
+from studio.textsafe import clean
 from studio.tui import previews
 from studio.tui.widgets.job_sidebar import STATE_STYLE, duration, item_errors
 
@@ -35,16 +36,18 @@ def when(stamp: float | None) -> str:
 
 
 def describe_job(job: Job, now: float) -> Text:
-    """The detail text, built as styled spans (no markup: values are shown as they are)."""
+    """The detail text, built as styled spans (no markup: values are shown as they are), every
+    part made safe to show: prompts, failure reasons, file names, URLs and ids come from the
+    user and the gateway."""
     label, style = STATE_STYLE[job.state]
     text = Text()
 
     def line(*parts: str | tuple[str, str]) -> None:
         for part in parts:
             if isinstance(part, tuple):
-                text.append(part[0], part[1])
+                text.append(clean(part[0]), part[1])
             else:
-                text.append(part)
+                text.append(clean(part))
         text.append("\n")
 
     line(
@@ -141,7 +144,7 @@ class JobDetail(ModalScreen[None]):
             yield Static("[b]Last response[/b]", classes="dialog-hint")
             raw = json.dumps(self.job.last_response, indent=2, ensure_ascii=False)
             yield Static(
-                raw if self.job.last_response else "(none yet)", markup=False, classes="raw"
+                clean(raw) if self.job.last_response else "(none yet)", markup=False, classes="raw"
             )
             with Horizontal(classes="dialog-buttons"):
                 for key, action, label in ACTIONS:

@@ -6,9 +6,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Static, Tab, Tabs
 
 from studio.api.errors import MediaInputError
+from studio.textsafe import clean_line
 from studio.tui.screens.main_base import MainScreenBase
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
@@ -62,7 +64,7 @@ class MainScreen(MainScreenBase):
         with Horizontal(id="topbar"):
             yield Static("AnyFast Studio", id="brand")
             yield Static(" DEMO ", id="demo-badge", classes="" if gateway.demo else "hidden")
-            yield Static(gateway.label, id="where")
+            yield Static(clean_line(gateway.label), id="where", markup=False)
         with Horizontal(id="body"):
             yield ConversationList(id="sidebar")
             with Vertical(id="main"):
@@ -118,7 +120,8 @@ class MainScreen(MainScreenBase):
             if conversation is None:
                 return
             self.open_ids.append(cid)
-            await self.query_one(Tabs).add_tab(Tab(_tab_label(conversation.title), id=f"tab-{cid}"))
+            tab = Tab(_tab_label(conversation.title), id=f"tab-{cid}")
+            await self.query_one(Tabs).add_tab(tab)
             await self.query_one("#panes").mount(ChatPane(cid))
         if activate:
             await self.activate(cid)
@@ -193,7 +196,7 @@ class MainScreen(MainScreenBase):
     def _relabel(self, cid: int, title: str, *, streaming: bool = False) -> None:
         for tab in self.query(f"#tab-{cid}"):
             if isinstance(tab, Tab):
-                tab.label = ("● " if streaming else "") + _tab_label(title)
+                tab.label = _tab_label(title, streaming=streaming)
 
     @on(ConversationList.Chosen)
     async def _list_action(self, event: ConversationList.Chosen) -> None:
@@ -237,14 +240,15 @@ class MainScreen(MainScreenBase):
         conversation = self.studio.store.get_conversation(cid)
         if conversation is None:
             return
-        question = f"Delete “{conversation.title}” and its {conversation.message_count} messages?"
+        title = clean_line(conversation.title)
+        question = f"Delete “{title}” and its {conversation.message_count} messages?"
         from studio.tui.screens.dialogs import Confirm
 
         if await self.app.push_screen_wait(Confirm(question)):
             await self.close_conversation(cid)
             self.studio.store.delete_conversation(cid)
             self.refresh_list()
-            self.notify(f"Deleted “{conversation.title}”")
+            self.notify(f"Deleted “{title}”", markup=False)
 
     # -- actions -----------------------------------------------------------------------------------
 
@@ -295,7 +299,7 @@ class MainScreen(MainScreenBase):
     def action_stop(self) -> None:
         pane = self.active_pane
         if pane is not None and pane.stop():
-            self.notify("Stopped — the partial reply is kept.")
+            self.notify("Stopped — the partial reply is kept.", markup=False)
 
     async def action_regenerate(self) -> None:
         if self.active_pane is not None:
@@ -310,7 +314,8 @@ class MainScreen(MainScreenBase):
         text = pane.copy_target(what) if pane else None
         if not text:
             self.notify(
-                "Nothing to copy yet." if what == "reply" else "No code block in the last reply."
+                "Nothing to copy yet." if what == "reply" else "No code block in the last reply.",
+                markup=False,
             )
             return
         await self.studio.copy_text(text, "reply" if what == "reply" else "code block")
@@ -334,7 +339,7 @@ class MainScreen(MainScreenBase):
         try:
             attachment = self.studio.load_attachment(source)
         except MediaInputError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+            self.notify(str(exc), severity="error", timeout=8, markup=False)
             return
         await pane.attach(attachment)
         pane.focus_prompt()
@@ -371,7 +376,7 @@ class MainScreen(MainScreenBase):
         if model and model != current:
             store.update_conversation(pane.conversation_id, model=model)
             pane.set_model(model)
-            self.notify(f"Model for this conversation: {model}")
+            self.notify(f"Model for this conversation: {model}", markup=False)
 
     @work
     async def action_conversation_settings(self) -> None:
@@ -395,7 +400,7 @@ class MainScreen(MainScreenBase):
                 temperature=result.temperature,
                 max_tokens=result.max_tokens,
             )
-            self.notify("Conversation settings saved.")
+            self.notify("Conversation settings saved.", markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start_demo":
@@ -407,5 +412,8 @@ class MainScreen(MainScreenBase):
         return True
 
 
-def _tab_label(title: str) -> str:
-    return title if len(title) <= 24 else title[:23] + "…"
+def _tab_label(title: str, *, streaming: bool = False) -> Content:
+    """A tab's label: the title as it is (never markup), made safe to show, cut to 24."""
+    title = clean_line(title)
+    shown = title if len(title) <= 24 else title[:23] + "…"
+    return Content(("● " if streaming else "") + shown)

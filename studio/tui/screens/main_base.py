@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
 from studio.api.errors import AnyFastError, describe
+from studio.textsafe import clean_line
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
 
@@ -77,7 +78,9 @@ class MainScreenBase(Screen[None]):
         try:
             await self.studio.jobs.ensure_started()
         except AnyFastError as exc:
-            self.notify(f"The job engine could not start: {describe(exc)}", severity="error")
+            self.notify(
+                f"The job engine could not start: {describe(exc)}", severity="error", markup=False
+            )
 
     # -- jobs ----------------------------------------------------------------------------------
 
@@ -184,7 +187,7 @@ class MainScreenBase(Screen[None]):
     def _after_gateway_change(self, message: str) -> None:
         self._show_welcome(False)
         self.query_one("#demo-badge").set_class(not self.studio.gateway.demo, "hidden")
-        self.query_one("#where", Static).update(self.studio.gateway.label)
-        self.notify(message)
+        self.query_one("#where", Static).update(clean_line(self.studio.gateway.label))
+        self.notify(message, markup=False)
         if self.active_pane is not None:
             self.active_pane.focus_prompt()

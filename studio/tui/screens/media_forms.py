@@ -26,6 +26,8 @@ from studio.api.validation import (
     check_seedance,
     check_seedream,
 )
+from studio.textsafe import clean_line
+from studio.tui.widgets.safe_text_area import SafeTextArea
 
 SEEDREAM_MODELS = (
     "doubao-seedream-4-5-251128",
@@ -77,7 +79,7 @@ class _Form(ModalScreen[MediaRequest | None]):
         with Vertical(classes="form-field", id=f"row-{name}"):
             yield Label(label)
             yield widget
-            yield Static("", classes="field-error", id=f"err-{name}")
+            yield Static("", classes="field-error", id=f"err-{name}", markup=False)
 
     def value(self, name: str) -> str:
         widget = self.query_one(f"#{name}")
@@ -95,12 +97,14 @@ class _Form(ModalScreen[MediaRequest | None]):
         for label in self.query(".field-error"):
             name = (label.id or "").removeprefix("err-")
             assert isinstance(label, Static)
-            label.update(errors.get(name, ""))
+            label.update(clean_line(errors.get(name, "")))  # reasons may quote the input
         if errors:
             first = next(iter(errors))
             for widget in self.query(f"#{first}"):
                 widget.focus()
-            self.notify(f"{len(errors)} field(s) to fix: {errors[first]}", severity="warning")
+            self.notify(
+                f"{len(errors)} field(s) to fix: {errors[first]}", severity="warning", markup=False
+            )
         return not errors
 
     @on(Button.Pressed, "#cancel")
@@ -133,7 +137,7 @@ class ImageForm(_Form):
                 "model", "Model", Select(options, value=self.model, id="model", allow_blank=False)
             )
             yield from self.field_row(
-                "prompt", "Prompt", TextArea(self.prompt, id="prompt", soft_wrap=True)
+                "prompt", "Prompt", SafeTextArea(self.prompt, id="prompt", soft_wrap=True)
             )
             yield from self.field_row(
                 "size", "Size: 1K, 2K, 4K or WIDTHxHEIGHT", Input("2K", id="size", suggester=None)
@@ -244,7 +248,7 @@ class VideoForm(_Form):
                 "model", "Model", Select([(m, m) for m in models], id="model", allow_blank=False)
             )
             yield from self.field_row(
-                "prompt", "Prompt", TextArea(self.prompt, id="prompt", soft_wrap=True)
+                "prompt", "Prompt", SafeTextArea(self.prompt, id="prompt", soft_wrap=True)
             )
             yield from self.field_row(
                 "negative_prompt", "Negative prompt", Input(id="negative_prompt")

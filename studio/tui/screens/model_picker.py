@@ -22,6 +22,7 @@ from studio.models import (
     rank_models,
     save_cached_models,
 )
+from studio.textsafe import clean_line
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
@@ -54,7 +55,7 @@ class ModelPicker(ModalScreen[str | None]):
                 placeholder="type to filter (fuzzy): e.g. sonnet, g4o, seedream", id="query"
             )
             yield OptionList(id="models")
-            yield Static("", id="picker-status", classes="dialog-hint")
+            yield Static("", id="picker-status", classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
         cached = load_cached_models(base_url=self.studio.gateway.cache_key)
@@ -81,7 +82,8 @@ class ModelPicker(ModalScreen[str | None]):
         self._refill()
 
     def _status(self, text: str) -> None:
-        self.query_one("#picker-status", Static).update(text)
+        """A status line; it may quote the gateway's error message and request id."""
+        self.query_one("#picker-status", Static).update(clean_line(text))
 
     def _refill(self) -> None:
         query = self.query_one("#query", Input).value.strip()
@@ -89,7 +91,7 @@ class ModelPicker(ModalScreen[str | None]):
         self._shown = rank_models(self.models, query, favourites=favourites, current=self.current)
         options = self.query_one("#models", OptionList)
         options.clear_options()
-        width = min(44, max((len(m.id) for m in self._shown), default=0))
+        width = min(44, max((len(clean_line(m.id)) for m in self._shown), default=0))
         for model in self._shown:
             options.add_option(Option(self._label(model, query, favourites, width), id=model.id))
         if self._shown:
@@ -99,17 +101,20 @@ class ModelPicker(ModalScreen[str | None]):
             )
 
     def _label(self, model: ModelInfo, query: str, favourites: list[str], width: int) -> Text:
+        """The id and provider as the gateway sent them, made safe to show (Text: no markup);
+        the letters the query matched are found in what is shown."""
         label = Text()
         label.append("★ " if model.id in favourites else "  ", "yellow")
-        name = Text(model.id, "bold" if model.id == self.current else "")
-        for index in fuzzy_positions(query, model.id) if query else []:
+        shown = clean_line(model.id)
+        name = Text(shown, "bold" if model.id == self.current else "")
+        for index in fuzzy_positions(query, shown) if query else []:
             name.stylize("reverse", index, index + 1)
         label.append_text(name)
-        label.append(" " * max(1, width - len(model.id) + 2))
+        label.append(" " * max(1, width - len(shown) + 2))
         tags = " ".join(sorted(c.value for c in capabilities(model)))
         label.append(f"{tags:<22}", "cyan")
         if model.owned_by:
-            label.append(f"  {model.owned_by}", "dim")
+            label.append(f"  {clean_line(model.owned_by)}", "dim")
         return label
 
     @on(Input.Changed, "#query")
@@ -139,5 +144,5 @@ class ModelPicker(ModalScreen[str | None]):
             return
         model = self._shown[options.highlighted].id
         added = self.studio.toggle_favourite(model)
-        self.notify(f"{model} {'added to' if added else 'removed from'} favourites")
+        self.notify(f"{model} {'added to' if added else 'removed from'} favourites", markup=False)
         self._refill()

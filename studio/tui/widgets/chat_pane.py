@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Button, Static
 
 from studio.api.errors import AnyFastError, IncompleteStreamError, StreamError, describe
 from studio.api.types import Usage, finish_note
 from studio.store import Message, MessageStatus, NewAttachment, Role, StoreUnavailable
+from studio.textsafe import clean_line
 from studio.tui.conversation import api_messages, title_from_prompt
 from studio.tui.heap import HeapFreeze
 from studio.tui.widgets.message_view import MessageView, chip_label
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from studio.tui.app import StudioApp
 
 EMPTY_HINT = """\
-[b]A new conversation[/b] with [b]{model}[/b].
+[b]A new conversation[/b] with [b]$model[/b].
 
 Type below and press [b]Enter[/b] (ctrl+j for a newline). [b]f2[/b] picks another model, \
 [b]f3[/b] sets a system prompt, temperature and max tokens, [b]alt+a[/b] attaches an image, \
@@ -82,7 +84,9 @@ class ChatPane(Vertical):
         model = (conversation.model if conversation else None) or self.studio.settings.default_model
         with VerticalScroll(classes="log"):
             # "Load earlier messages" is mounted above the first page when there are more.
-            yield Static(EMPTY_HINT.format(model=model), classes="empty-hint")
+            # The model id came from the gateway: a variable, shown as it is, never markup.
+            hint = Content.from_markup(EMPTY_HINT, model=clean_line(model))
+            yield Static(hint, classes="empty-hint")
         yield Horizontal(classes="pending-attachments")
         yield PromptInput(history=self.studio.store.prompt_history())
         yield StatusLine(model)
@@ -168,7 +172,9 @@ class ChatPane(Vertical):
         """Add the user's message and stream a reply to it."""
         if self.streaming:
             self.notify(
-                "A reply is still streaming — press esc to stop it first.", severity="warning"
+                "A reply is still streaming — press esc to stop it first.",
+                severity="warning",
+                markup=False,
             )
             return
         store = self.studio.store
@@ -176,7 +182,7 @@ class ChatPane(Vertical):
         command, _, rest = text.strip().partition(" ")
         if command in ("/image", "/video"):
             if not rest.strip():
-                self.notify(f"Usage: {command} PROMPT", severity="warning")
+                self.notify(f"Usage: {command} PROMPT", severity="warning", markup=False)
                 return
             message = store.add_message(self.conversation_id, Role.USER, text.strip())
             store.add_prompt_history(text)
@@ -323,7 +329,7 @@ class ChatPane(Vertical):
             await self.workers.wait_for_complete()
         target = view or self._last(Role.ASSISTANT)
         if target is None or target is not self._last(Role.ASSISTANT):
-            self.notify("Only the last reply can be regenerated.", severity="warning")
+            self.notify("Only the last reply can be regenerated.", severity="warning", markup=False)
             return
         self.studio.store.delete_messages_from(self.conversation_id, target.message.position)
         await self._remove_views_from(target.message.position)
@@ -333,21 +339,23 @@ class ChatPane(Vertical):
         """Put the last user message back in the prompt; sending replaces it and what follows."""
         target = view or self._last(Role.USER)
         if target is None or target.message.role is not Role.USER:
-            self.notify("Only your own messages can be edited.", severity="warning")
+            self.notify("Only your own messages can be edited.", severity="warning", markup=False)
             return
         if target is not self._last(Role.USER):
-            self.notify("Only your last message can be edited.", severity="warning")
+            self.notify("Only your last message can be edited.", severity="warning", markup=False)
             return
         self._editing = target.message
         prompt = self.query_one(PromptInput)
         prompt.text = target.message.content
         prompt.move_cursor(prompt.document.end)
         prompt.focus()
-        self.notify("Editing your last message — Enter resends it, esc cancels.")
+        self.notify("Editing your last message — Enter resends it, esc cancels.", markup=False)
 
     async def delete(self, view: MessageView) -> None:
         if view is self._streaming_view:
-            self.notify("Stop the reply (esc) before deleting it.", severity="warning")
+            self.notify(
+                "Stop the reply (esc) before deleting it.", severity="warning", markup=False
+            )
             return
         self.studio.store.delete_message(view.message_id)
         await view.remove()

@@ -15,6 +15,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from studio.store import Conversation
+from studio.textsafe import clean_line
 
 
 def age(updated: float, now: float | None = None) -> str:
@@ -74,7 +75,7 @@ class ConversationList(Vertical):
         now = self.clock()
         for conv in conversations:
             label = Text(no_wrap=True, overflow="ellipsis")
-            label.append(conv.title or "Untitled")
+            label.append(clean_line(conv.title) or "Untitled")  # user text: shown, never markup
             label.append(f"\n{conv.message_count} msgs · {age(conv.updated_at, now)}", "dim")
             if conv.archived:
                 label.append(" · archived", "dim italic")

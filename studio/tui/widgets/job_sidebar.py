@@ -21,6 +21,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from studio.jobs import Job, JobKind, JobState
+from studio.textsafe import clean_line
 
 FILTERS: tuple[tuple[str, frozenset[JobState] | None], ...] = (
     ("all", None),
@@ -94,7 +95,7 @@ def job_label(job: Job, now: float) -> Text:
     icon = "▣" if job.kind is JobKind.IMAGE else "▶"
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{icon} #{job.id} ", "bold")
-    text.append(job.prompt.replace("\n", " ")[:60] or "(no prompt)")
+    text.append(clean_line(job.prompt[:60]) or "(no prompt)")  # a Text: never markup
     text.append("\n  ")
     if job.state in (JobState.QUEUED, JobState.RUNNING, JobState.DOWNLOADING):
         text.append(f"{label:<8}", style)

@@ -15,6 +15,7 @@ from textual.widgets import Button, Static
 
 from studio.api.types import finish_note
 from studio.store import Attachment, Message, MessageStatus, Role
+from studio.textsafe import clean, clean_line
 from studio.tui import previews
 from studio.tui.widgets.streaming import StreamingMarkdown
 
@@ -41,9 +42,10 @@ def human_size(size: int) -> str:
 
 
 def chip_label(name: str, width: int | None, height: int | None, size: int) -> str:
-    """An attachment chip: name, pixel size and file size."""
+    """An attachment chip: name, pixel size and file size (the name made safe to show: it may
+    come from a URL)."""
     dims = f" · {width}×{height}" if width and height else ""
-    return f"▣ {name}{dims}" + (f" · {human_size(size)}" if size else "")
+    return f"▣ {clean_line(name)}{dims}" + (f" · {human_size(size)}" if size else "")
 
 
 def attachment_label(att: Attachment) -> str:
@@ -112,13 +114,13 @@ class MessageView(Vertical, can_focus=True):
             if note := self._finish_note():
                 yield Static(note, classes="finish-note", markup=False)
         else:
-            yield Static(self.message.content, classes="body", markup=False)
+            yield Static(clean(self.message.content), classes="body", markup=False)
         if self.message.error:  # mounted later if an error comes (most messages have none)
             yield self._error_row(status)
 
     def _error_row(self, status: str) -> Horizontal:
         return Horizontal(
-            Static(self.message.error or "", classes="error-text", markup=False),
+            Static(clean(self.message.error or ""), classes="error-text", markup=False),
             Button("Retry", variant="warning", classes="retry", compact=True),
             classes=f"error-row {status}",
         )
@@ -135,7 +137,7 @@ class MessageView(Vertical, can_focus=True):
             return f"You · {when}"
         if self.message.role is Role.SYSTEM:
             return "System"
-        return f"{self.message.model or 'assistant'} · {when}"
+        return f"{clean_line(self.message.model or 'assistant')} · {when}"
 
     def _mark(self) -> str:
         mark = STATUS_MARKS.get(self.message.status, "")
@@ -183,7 +185,7 @@ class MessageView(Vertical, can_focus=True):
             self.mount(Static(note, classes="finish-note", markup=False), after=markdown)
         error_row = self.query_one_optional(".error-row", Horizontal)
         if error_row is not None:
-            error_row.query_one(".error-text", Static).update(message.error or "")
+            error_row.query_one(".error-text", Static).update(clean(message.error or ""))
         elif message.error:
             self.mount(self._error_row(""))
         self._apply_status()

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 
 from textual import events
 from textual.message import Message
-from textual.widgets import TextArea
+
+from studio.tui.widgets.safe_text_area import SafeTextArea
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "alt+enter", "shift+enter", "ctrl+enter"})
 
 
-class PromptInput(TextArea):
-    """A TextArea that submits on Enter and walks the prompt history with up/down."""
+class PromptInput(SafeTextArea):
+    """A TextArea that submits on Enter and walks the prompt history with up/down (and never
+    paints a control character raw: a recalled prompt or a paste may hold some)."""
 
     DEFAULT_CSS = """
     PromptInput { height: auto; min-height: 3; max-height: 12; }

@@ -7,10 +7,13 @@ import time
 from textual.widgets import Static
 
 from studio.api.types import Usage
+from studio.textsafe import clean_line
 
 
 class StatusLine(Static):
-    """Shows the model and the last reply's figures; ticks while a reply streams."""
+    """Shows the model and the last reply's figures; ticks while a reply streams.
+
+    Never markup, and the model id made safe to show: it came from the gateway."""
 
     DEFAULT_CSS = """
     StatusLine { width: 1fr; height: 1; color: $text-muted; padding: 0 1; }
@@ -55,7 +58,7 @@ class StatusLine(Static):
             self.refresh_text()
 
     def refresh_text(self) -> None:
-        parts = [self.model]
+        parts = [clean_line(self.model)]  # a model id from the gateway
         streaming = self.started is not None
         elapsed = time.monotonic() - self.started if self.started is not None else self.elapsed
         if self.usage:
