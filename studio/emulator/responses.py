@@ -264,7 +264,8 @@ class ScriptedResponse(Response):
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
-        writer = asyncio.create_task(self._play(send))
+        transport = scope.get(TRANSPORT_KEY)
+        writer = asyncio.create_task(self._play(send, transport))
         left = asyncio.create_task(_wait_disconnect(receive))
         stopping = asyncio.create_task(self._lifecycle.wait_closed())
         done, pending = await asyncio.wait(
@@ -281,11 +282,14 @@ class ScriptedResponse(Response):
         elif stopping in done:
             await drop_connection(scope, receive)
 
-    async def _play(self, send: Send) -> bool:
-        """Run the script; True when it ends with a drop."""
+    async def _play(self, send: Send, transport: asyncio.BaseTransport | None = None) -> bool:
+        """Run the script; True when it ends with a drop. Stops once the client has gone (at
+        full speed nothing else would notice, and asyncio logs every write to a dead socket)."""
         buffer = bytearray()
         try:
             async for step in self._script:
+                if transport is not None and transport.is_closing():
+                    return False
                 if isinstance(step, bytes):
                     buffer += step
                     if len(buffer) >= 65536:

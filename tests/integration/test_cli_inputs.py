@@ -329,3 +329,20 @@ def test_readable_key_file_warns_on_every_command(
     code, _, err = run("models")
     assert code == EXIT_OK and err == ""
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_closed_pipe_is_quiet_with_the_demo_emulator_too() -> None:
+    """The in-process demo emulator stops writing once the reader has gone: asyncio would log
+    a line for every write to the dead socket."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio", "ask", "--demo", "hi [[emulator: tokens=20000; rate=0]]"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) == EXIT_FAILED
+    assert err == ""
