@@ -222,6 +222,8 @@ class Directives:
     dialect: Dialect | None = None
     notfound: int | None = None
     seconds: float | None = None
+    delay: float | None = None
+    """Seconds an image generation or a video create waits before answering."""
 
     def over(self, other: Directives) -> Directives:
         """These directives with ``other`` filling the gaps (``self`` wins, faults first)."""
@@ -233,13 +235,14 @@ class Directives:
             dialect=self.dialect or other.dialect,
             notfound=self.notfound if self.notfound is not None else other.notfound,
             seconds=self.seconds if self.seconds is not None else other.seconds,
+            delay=self.delay if self.delay is not None else other.delay,
         )
 
 
 def parse_directives(text: str) -> Directives:
     """Parse ``key=value; key=value``.
 
-    Keys: tokens, rate, think, fault (may repeat), dialect, notfound, seconds.
+    Keys: tokens, rate, think, fault (may repeat), dialect, notfound, seconds, delay.
     """
     result = Directives()
     for part in text.split(";"):
@@ -267,6 +270,8 @@ def _apply_directive(d: Directives, key: str, value: str) -> Directives:
         return replace(d, rate=_number(value, where, integer=False, minimum=0))
     if key == "seconds":
         return replace(d, seconds=_number(value, where, integer=False, minimum=0))
+    if key == "delay":
+        return replace(d, delay=_number(value, where, integer=False, minimum=0))
     if key == "dialect":
         if value == "gateway":
             return replace(d, dialect="gateway")

@@ -130,6 +130,7 @@ def plan_images(call: Call) -> ImagePlan:
 async def generate_images(call: Call) -> Response:
     """Render the images, store them under ``/files`` and answer with links or base64."""
     plan = plan_images(call)
+    await call.answer_delay()
     failing = call.fault(Slot.ITEM)
     fail_at = failing.count if failing is not None else 0
     size = f"{plan.width}x{plan.height}"

@@ -78,6 +78,12 @@ class Call:
         """The emulator's configuration."""
         return self.state.config
 
+    async def answer_delay(self) -> None:
+        """Wait the seconds of a ``delay=S`` directive (divided by ``speed``) before answering, as
+        a slow gateway does; raises ``ShuttingDown`` at once when the server stops."""
+        if self.directives.delay:
+            await self.state.lifecycle.sleep(self.config.delay(self.directives.delay))
+
     def fault(self, slot: Slot) -> Fault | None:
         """The fault chosen for ``slot``, if any."""
         return self.faults.get(slot)

@@ -138,6 +138,7 @@ def _start_task(call: Call, **fields: Any) -> JSONResponse:
 async def create_seedance(call: Call) -> Response:
     """``POST /v1/video/generations``."""
     req = validate_seedance(call.body, call.state.catalog)
+    await call.answer_delay()
     stamp = time.strftime("%Y%m%d%H%M%S", time.localtime())
     upstream_id = f"cgt-{stamp}-{random_alnum(5).lower()}"
     return _start_task(
@@ -165,6 +166,7 @@ async def create_kling(call: Call) -> Response:
     """``POST /kling/v1/videos/{text2video|image2video|multi-image2video}``."""
     action = str(call.request.path_params["action"])
     req = validate_kling(action, call.body, call.state.catalog)
+    await call.answer_delay()
     task_id = random_digits(18)
     return _start_task(
         call,

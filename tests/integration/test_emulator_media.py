@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import struct
+import threading
+import time
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -241,3 +243,66 @@ def test_drip_fault_slows_a_download_into_small_pieces(emu: EmulatorServer, png_
     assert b"".join(pieces)[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(b"".join(pieces)) == 140
     assert len(pieces) >= 5
+
+
+def test_delay_directive_holds_the_image_answer_and_video_creates(client: httpx.Client) -> None:
+    started = time.monotonic()
+    r = generate(client, prompt="a slow fox [[emulator: delay=0.6]]")
+    assert r.status_code == 200 and r.json()["data"][0]["url"]
+    assert time.monotonic() - started >= 0.6
+    started = time.monotonic()
+    r = client.post(
+        "/v1/images/generations",
+        json={"model": MODEL, "prompt": "a header fox"},
+        headers={"X-Emulator": "delay=0.4"},
+    )
+    assert r.status_code == 200 and time.monotonic() - started >= 0.4
+    started = time.monotonic()
+    r = client.post(
+        "/v1/video/generations",
+        json={
+            "model": "seedance-2.0",
+            "content": [{"type": "text", "text": "a slow boat [[emulator: delay=0.4]]"}],
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert time.monotonic() - started >= 0.4
+    r = client.post(
+        "/kling/v1/videos/text2video",
+        json={"model_name": "kling-v1", "prompt": "a slow kite"},
+        headers={"X-Emulator": "delay=0.4"},
+    )
+    assert r.status_code == 200, r.text
+    assert time.monotonic() - started >= 0.8
+
+
+def test_a_delayed_answer_ends_when_the_emulator_stops(
+    emulator_factory: Callable[..., EmulatorServer],
+) -> None:
+    server = emulator_factory(api_key=KEY)
+    outcome: list[object] = []
+
+    def ask() -> None:
+        headers = {"Authorization": f"Bearer {KEY}", "X-Emulator": "delay=30"}
+        try:
+            outcome.append(
+                httpx.post(
+                    f"{server.base_url}/v1/images/generations",
+                    json={"model": MODEL, "prompt": "never"},
+                    headers=headers,
+                    timeout=20,
+                )
+            )
+        except httpx.HTTPError as exc:
+            outcome.append(exc)
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    # The request log records answers, not arrivals: give the request time to arrive (a
+    # stop before it did would end in a connect error, which the last line tells apart).
+    time.sleep(0.5)
+    started = time.monotonic()
+    server.stop()
+    asker.join(10)
+    assert time.monotonic() - started < 5
+    assert outcome and isinstance(outcome[0], httpx.RemoteProtocolError)  # dropped unanswered
