@@ -16,15 +16,16 @@ from types import TracebackType
 from studio.store import schema
 from studio.store.base import Clock
 from studio.store.conversations import ConversationsMixin
+from studio.store.drafts import DraftsMixin
 from studio.store.jobs import JobsMixin
 from studio.store.messages import MessagesMixin
 from studio.store.schema import translate_errors
 from studio.store.state import StateMixin
 
 
-class Store(ConversationsMixin, MessagesMixin, StateMixin, JobsMixin):
-    """Conversations, messages, attachments, small UI state and generation jobs, kept in
-    SQLite.
+class Store(ConversationsMixin, MessagesMixin, StateMixin, JobsMixin, DraftsMixin):
+    """Conversations, messages, attachments, unsent drafts, small UI state and generation
+    jobs, kept in SQLite.
 
     Create one with :meth:`open`; close it with :meth:`close` or use it as a context manager.
     Safe to share between threads, and between processes through the same file. Every method
