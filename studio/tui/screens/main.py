@@ -11,7 +11,8 @@ from textual.widgets import Static, Tab, Tabs
 
 from studio.api.errors import MediaInputError
 from studio.textsafe import clean_line
-from studio.tui.screens.main_base import MainScreenBase
+from studio.tui.screens import main_layout
+from studio.tui.screens.main_layout import MainScreenLayout
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
 from studio.tui.widgets.footer import KeyBar
@@ -21,7 +22,7 @@ def _bind(key: str, action: str, description: str, tooltip: str, show: bool = Tr
     return Binding(key, action, description, show=show, tooltip=tooltip, id=f"main.{action}")
 
 
-class MainScreen(MainScreenBase):
+class MainScreen(MainScreenLayout):
     """Owns which conversations are open (tabs), which is active, and the split view."""
 
     AUTO_FOCUS = "PromptInput"
@@ -88,6 +89,8 @@ class MainScreen(MainScreenBase):
     async def _restore(self) -> None:
         """Reopen the tabs, the active one and the split of the last session."""
         store = self.studio.store
+        choice = store.get_state("sidebar")
+        self.sidebar_choice = choice if isinstance(choice, bool) else None
         saved = store.get_state("open_tabs", [])
         active = store.get_state("active_tab")
         split = store.get_state("split", False)
@@ -104,7 +107,11 @@ class MainScreen(MainScreenBase):
             self._restoring = False
         await self.activate(active if active in ids else ids[0])
         if split and len(ids) > 1:
-            await self.action_toggle_split()
+            self._restoring = True  # the split comes back as it was, without a word
+            try:
+                await self.action_toggle_split()
+            finally:
+                self._restoring = False
 
     def _save_tabs(self) -> None:
         if self._restoring:
@@ -141,8 +148,9 @@ class MainScreen(MainScreenBase):
         self._save_tabs()
 
     def _layout(self) -> None:
+        fit = self.fit_layout()
         visible = {self.active_id}
-        if self.split and self.partner_id in self.open_ids:
+        if fit.two_panes and self.partner_id in self.open_ids:
             visible.add(self.partner_id)
         for pane in self.query(ChatPane):
             pane.display = pane.conversation_id in visible
@@ -277,6 +285,14 @@ class MainScreen(MainScreenBase):
         if self.split:
             self.split = False
         else:
+            fit = self.fit_layout(split=True)
+            if not self._restoring and not fit.two_panes:
+                room = " or hide the conversation list (f9)" if fit.sidebar else ""
+                self.notify(
+                    f"Split view: each pane needs {main_layout.MIN_PANE} columns; only this "
+                    f"one shows until the terminal is wider{room}.",
+                    markup=False,
+                )
             others = [i for i in self.open_ids if i != self.active_id]
             if not others:
                 await self.action_new_conversation()
@@ -351,14 +367,6 @@ class MainScreen(MainScreenBase):
     def action_select_message(self) -> None:
         if self.active_pane is not None:
             self.active_pane.select_last_message()
-
-    def action_focus_list(self) -> None:
-        self.query_one("#sidebar").display = True
-        self.query_one(ConversationList).query_one("OptionList").focus()
-
-    def action_toggle_sidebar(self) -> None:
-        sidebar = self.query_one("#sidebar")
-        sidebar.display = not sidebar.display
 
     @work
     async def action_pick_model(self) -> None:

@@ -82,6 +82,9 @@ class MainScreenBase(Screen[None]):
                 f"The job engine could not start: {describe(exc)}", severity="error", markup=False
             )
 
+    def _layout(self) -> None:
+        """Show the panes, and the conversation list, that fit the screen (MainScreen)."""
+
     # -- jobs ----------------------------------------------------------------------------------
 
     def on_unmount(self) -> None:
@@ -97,6 +100,7 @@ class MainScreenBase(Screen[None]):
             await self.query_one("#body").mount(sidebar)
         show = sidebar.has_class("hidden")
         sidebar.set_class(not show, "hidden")
+        self._layout()  # the conversation list may need to make room, or may come back
         if show:
             self._jobs_changed()
             sidebar.query_one("OptionList").focus()

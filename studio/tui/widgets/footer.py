@@ -20,6 +20,9 @@ from textual.widget import Widget
 
 SEPARATOR = "▏"
 DIM = Style(dim=True)
+KEPT_ACTIONS = frozenset({"help"})
+"""Actions whose key stays on the bar however narrow the terminal: the help screen (f1) lists
+every key the bar had no room for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,8 @@ class KeyHint:
     description: str
     enabled: bool
     tooltip: str
+    kept: bool = False
+    """Dropped last when the bar is short of room (:data:`KEPT_ACTIONS`)."""
 
 
 class KeyBar(Widget):
@@ -86,6 +91,7 @@ class KeyBar(Widget):
                 binding.description,
                 enabled,
                 tooltip or binding.tooltip or binding.description,
+                binding.action in KEPT_ACTIONS,
             )
             if key == palette_key:
                 palette = hint
@@ -113,10 +119,7 @@ class KeyBar(Widget):
                 line.stylize(extra, start)
             spans.append((start, line.cell_len, hint))
 
-        for hint in keys:
-            cells = len(hint.display) + len(hint.description) + 3
-            if line.cell_len + cells > width - palette_cells:
-                break  # no room: the rest are in the help screen (f1) and the palette
+        for hint in fitting(keys, width - palette_cells):
             add(hint)
         if palette is not None and width >= palette_cells:
             line.append(" " * (width - palette_cells - line.cell_len), text_style)
@@ -146,3 +149,26 @@ class KeyBar(Widget):
             self._hover = None
             self.tooltip = None
             self.refresh()
+
+
+def hint_cells(hint: KeyHint) -> int:
+    """The cells a key takes on the bar: `` key description ``."""
+    return len(hint.display) + len(hint.description) + 3
+
+
+def fitting(keys: list[KeyHint], room: int) -> list[KeyHint]:
+    """The keys that fit in ``room`` cells, in their order: the kept ones (help) first of all,
+    then the others from the left until one does not fit; the rest are in the help screen (f1)
+    and the palette."""
+    used = sum(hint_cells(hint) for hint in keys if hint.kept)
+    shown: list[KeyHint] = []
+    full = False
+    for hint in keys:
+        if hint.kept:
+            shown.append(hint)
+        elif not full and used + hint_cells(hint) <= room:
+            used += hint_cells(hint)
+            shown.append(hint)
+        else:
+            full = True
+    return shown

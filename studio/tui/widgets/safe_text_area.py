@@ -31,6 +31,9 @@ class SafeTextArea(TextArea):
         self.focus()
 
     def render_line(self, y: int) -> Strip:
+        if self.content_size.width < 1:
+            # Textual's placeholder wrap raises on a width of 0 (a pane squeezed to nothing).
+            return Strip.blank(self.size.width)
         strip = super().render_line(y)
         if all(is_clean(segment.text) for segment in strip):
             return strip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from rich.cells import cell_len, set_cell_size
 from textual.widgets import Static
 
 from studio.api.types import Usage
@@ -57,24 +58,66 @@ class StatusLine(Static):
         if self.started is not None:
             self.refresh_text()
 
+    def on_resize(self) -> None:
+        self.refresh_text()
+
     def refresh_text(self) -> None:
-        parts = [clean_line(self.model)]  # a model id from the gateway
+        # (text, priority): in a narrow pane the lowest priorities are dropped first.
+        parts = [(clean_line(self.model), 100)]  # a model id from the gateway
         streaming = self.started is not None
         elapsed = time.monotonic() - self.started if self.started is not None else self.elapsed
         if self.usage:
-            parts.append(
-                f"{self.usage.prompt_tokens} prompt · {self.usage.completion_tokens} reply tokens"
-            )
+            parts.append((f"{self.usage.prompt_tokens} prompt", 10))
+            parts.append((f"{self.usage.completion_tokens} reply tokens", 50))
         elif self.tokens:
-            parts.append(f"{self.tokens} tokens")
+            parts.append((f"{self.tokens} tokens", 50))
         if elapsed is not None:
-            parts.append(f"{elapsed:.1f} s")
+            parts.append((f"{elapsed:.1f} s", 30))
             if self.tokens and elapsed > 0.05:
-                parts.append(f"{self.tokens / elapsed:.0f} tok/s")
+                parts.append((f"{self.tokens / elapsed:.0f} tok/s", 20))
         if streaming:
-            parts.append("streaming — esc stops")
+            parts.append((STREAMING, 90))
         if self.note:
-            parts.append(self.note)
+            parts.append((self.note, 80))
         # The size is fixed (DEFAULT_CSS), so skip the layout, which would re-arrange every
         # widget on the screen (hundreds while a long reply streams) four times a second.
-        self.update(" · ".join(parts), layout=False)
+        self.update(fit_parts(parts, self.content_size.width), layout=False)
+
+
+SEPARATOR = " · "
+STREAMING = "streaming — esc stops"
+SHORT = {STREAMING: "esc stops"}
+"""Shorter wording for a narrow pane."""
+
+
+def fit_parts(parts: list[tuple[str, int]], width: int) -> str:
+    """``parts`` joined with `` · ``, in ``width`` cells when that is known (not 0): the
+    lowest-priority parts dropped first, then the short wording used, then the first part (the
+    model) cut with an ellipsis."""
+    if width <= 0:
+        return SEPARATOR.join(text for text, _ in parts)
+    kept = list(parts)
+    by_priority = sorted(parts[1:], key=lambda part: part[1])
+
+    def joined() -> str:
+        return SEPARATOR.join(text for text, _ in kept)
+
+    while cell_len(joined()) > width and by_priority and by_priority[0][1] < 80:
+        kept.remove(by_priority.pop(0))
+    if cell_len(joined()) > width:
+        kept = [(SHORT.get(text, text), priority) for text, priority in kept]
+    line = joined()
+    if cell_len(line) <= width:
+        return line
+    model, rest = kept[0][0], SEPARATOR.join(text for text, _ in kept[1:])
+    room = width - cell_len(rest) - len(SEPARATOR) if rest else width
+    if room >= 8:
+        return SEPARATOR.join(part for part in (ellipsize(model, room), rest) if part)
+    return ellipsize(line, width)
+
+
+def ellipsize(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, cut with an ellipsis when it is longer."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1) + "…" if width > 0 else ""

@@ -1,0 +1,211 @@
+"""Every screen is usable in the classic 80x24 SSH window: Pilot checks of what the snapshots
+in test_snapshots.py show, for the things a picture alone would not explain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.cells import cell_len
+from textual.widget import Widget
+
+from studio.tui.app import StudioApp
+from studio.tui.screens.main import MainScreen
+from studio.tui.widgets.chat_pane import ChatPane
+from studio.tui.widgets.footer import KeyBar
+from studio.tui.widgets.prompt import PromptInput
+from studio.tui.widgets.status_line import StatusLine
+
+from .conftest import wait_for
+from .test_chat import send
+
+SMALL = (80, 24)
+WIDE = (160, 48)
+
+
+def main_screen(app: StudioApp) -> MainScreen:
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+def on_screen(widget: Widget) -> bool:
+    """Whether ``widget`` is really drawn: inside the terminal, and what is at its middle."""
+    screen = widget.screen
+    region = widget.region
+    if not region or not screen.region.contains_region(region):
+        return False
+    try:
+        found, _ = screen.get_widget_at(region.x + region.width // 2, region.y + region.height // 2)
+    except Exception:
+        return False
+    return found is widget or widget in found.ancestors_with_self
+
+
+def displayed(widget: Widget) -> bool:
+    return widget.display
+
+
+def shown_panes(screen: MainScreen) -> list[ChatPane]:
+    return [pane for pane in screen.query(ChatPane) if pane.display]
+
+
+async def test_the_key_bar_always_keeps_help(make_app: Callable[..., StudioApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        bar = main_screen(app).query_one(KeyBar)
+        for width in (80, 60, 40):
+            await pilot.resize_terminal(width, 24)
+            await pilot.pause()
+            shown = str(bar.render())
+            assert " f1 Help " in shown, (width, shown)
+            assert cell_len(shown) == width
+        assert shown.rstrip().endswith("palette")
+        # The keys before help that fit stay in their order.
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        shown = str(bar.render())
+        assert shown.index("New") < shown.index("Model") < shown.index("Help")
+
+
+async def test_the_conversation_list_hides_itself_when_narrow(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = main_screen(app)
+        sidebar = screen.query_one("#sidebar")
+        await pilot.pause()
+        assert not displayed(sidebar)
+        assert screen.active_pane is not None and screen.active_pane.size.width == 80
+        await pilot.resize_terminal(*WIDE)
+        await pilot.pause()
+        assert displayed(sidebar)  # back when there is room
+        await pilot.press("f9")  # the user hides it: it stays hidden whatever the width
+        assert not displayed(sidebar)
+        for size in (SMALL, WIDE):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert not displayed(sidebar)
+        await pilot.press("f9")
+        assert displayed(sidebar)
+        await pilot.resize_terminal(*SMALL)
+        await pilot.pause()
+        assert not displayed(sidebar)
+        await pilot.press("f9")  # shown at 80 columns when the user asks
+        await pilot.pause()
+        assert displayed(sidebar) and on_screen(sidebar)
+        await pilot.press("f9")
+        assert not displayed(sidebar)
+        # ctrl+l shows it for a moment: opening a conversation from it hides it again.
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert displayed(sidebar) and sidebar.has_focus_within
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.focused, PromptInput))
+        await pilot.pause()
+        assert not displayed(sidebar)
+
+
+async def test_the_hidden_list_is_remembered(make_app: Callable[..., StudioApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.press("f9")
+        assert not main_screen(app).query_one("#sidebar").display
+    again = make_app()
+    async with again.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        assert not main_screen(again).query_one("#sidebar").display
+
+
+async def test_a_split_shows_one_pane_when_two_would_be_too_narrow(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        screen = main_screen(app)
+        await pilot.press("ctrl+n")
+        await wait_for(lambda: len(screen.open_ids) == 2)
+        await pilot.press("f4")
+        assert len(shown_panes(screen)) == 2
+    # Restored in the classic SSH window: two panes of 40 columns (the list hides itself).
+    again = make_app()
+    async with again.run_test(size=SMALL) as pilot:
+        screen = main_screen(again)
+        await pilot.pause()
+        assert screen.split
+        panes = shown_panes(screen)
+        assert len(panes) == 2 and all(pane.size.width >= 40 for pane in panes)
+        await pilot.press("f9")  # the list takes 30 columns: no room for two panes
+        await pilot.pause()
+        panes = shown_panes(screen)
+        assert [pane.conversation_id for pane in panes] == [screen.active_id]
+        assert panes[0].size.width >= 40
+        await pilot.press("f9")
+        await pilot.pause()
+        assert len(shown_panes(screen)) == 2
+        await pilot.resize_terminal(70, 24)
+        await pilot.pause()
+        assert len(shown_panes(screen)) == 1
+        await pilot.resize_terminal(*WIDE)
+        await pilot.pause()
+        assert len(shown_panes(screen)) == 2
+
+
+async def test_split_toggled_without_room_says_why(make_app: Callable[..., StudioApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(70, 24)) as pilot:
+        screen = main_screen(app)
+        await pilot.press("ctrl+n")
+        await wait_for(lambda: len(screen.open_ids) == 2)
+        await pilot.press("f4")
+        await pilot.pause()
+        assert screen.split and len(shown_panes(screen)) == 1
+        assert any("40 columns" in str(n.message) for n in app._notifications)
+
+
+async def test_status_lines_of_a_split_fit_their_panes(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        screen = main_screen(app)
+        await pilot.press("ctrl+n")
+        await wait_for(lambda: len(screen.open_ids) == 2)
+        await pilot.press("f4")
+        pane = await send(pilot, "A slow one [[emulator: tokens=400; rate=40]]")
+        status = pane.query_one(StatusLine)
+        await wait_for(lambda: pane.streaming and status.tokens > 3)
+        await pilot.pause(0.3)  # a tick of the status line with figures to show
+        text = str(status.render())
+        assert text.endswith("esc stops") and status.model in text
+        assert cell_len(text) <= status.content_size.width
+        await pilot.press("escape")
+        await wait_for(lambda: not pane.streaming)
+
+
+async def test_the_job_sidebar_fits_beside_a_pane(make_app: Callable[..., StudioApp]) -> None:
+    """ctrl+g in 80 columns once squeezed the chat pane to nothing and Studio crashed."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = main_screen(app)
+        await pilot.press("ctrl+g")
+        jobs = screen.query_one("#jobs-sidebar")
+        await wait_for(lambda: jobs.display and jobs.size.width > 0)
+        await pilot.pause()
+        assert on_screen(jobs)
+        pane = screen.active_pane
+        assert pane is not None and pane.size.width >= 30
+        await pilot.resize_terminal(*WIDE)
+        await pilot.pause()
+        assert screen.query_one("#sidebar").display and on_screen(jobs)
+
+
+async def test_a_squeezed_prompt_does_not_crash(make_app: Callable[..., StudioApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = main_screen(app)
+        await pilot.press("f9")  # the list, then the job sidebar: 4 columns left for the pane
+        await pilot.press("ctrl+g")
+        await wait_for(lambda: screen.query_one("#jobs-sidebar").display)
+        await pilot.pause(0.1)
+        assert app.is_running
