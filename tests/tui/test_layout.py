@@ -209,3 +209,43 @@ async def test_a_squeezed_prompt_does_not_crash(make_app: Callable[..., StudioAp
         await wait_for(lambda: screen.query_one("#jobs-sidebar").display)
         await pilot.pause(0.1)
         assert app.is_running
+
+
+async def test_the_settings_dialog_fits_and_shows_why_save_failed(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    from textual.widgets import Button, Input
+
+    from studio.tui.screens.dialogs import SettingsForm
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("f3")
+        await wait_for(lambda: isinstance(app.screen, SettingsForm))
+        form = app.screen
+        await pilot.pause()
+        save, cancel = form.query_one("#save", Button), form.query_one("#cancel", Button)
+        assert on_screen(save) and on_screen(cancel)
+        form.query_one("#temperature", Input).value = "5"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form  # not saved, and the reason is on screen
+        error = form.query_one("#form-error")
+        assert "Temperature" in str(error.render()) and on_screen(error)
+        assert app.focused is form.query_one("#temperature") and on_screen(app.focused)
+        # A shorter terminal: the fields scroll, the buttons stay, focus scrolls into view.
+        await pilot.resize_terminal(80, 18)
+        await pilot.pause()
+        assert on_screen(save) and on_screen(error)
+        form.query_one("#max_tokens", Input).focus()
+        await pilot.pause()
+        assert on_screen(form.query_one("#max_tokens"))
+        form.query_one("#system").focus()
+        await pilot.pause()
+        assert on_screen(form.query_one("#system"))
+        await pilot.press("tab", "tab", "tab")
+        await pilot.pause()
+        assert app.focused is save and on_screen(save)
+        form.query_one("#temperature", Input).value = "0.5"
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: app.screen is not form)

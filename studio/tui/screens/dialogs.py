@@ -10,7 +10,7 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
@@ -119,15 +119,25 @@ class SettingsForm(ModalScreen[ConversationOptions | None]):
 
     def compose(self) -> ComposeResult:
         c = self.current
+        # The fields scroll (the focused one scrolls into view); the reason a value is refused
+        # and the buttons stay below them, on screen however short the terminal is.
         with Vertical(classes="dialog settings-form"):
             title = clean_line(self.title_text)
             yield Static(f"Settings — {title}", classes="dialog-title", markup=False)
-            yield Label("System prompt")
-            yield SafeTextArea(c.system_prompt or "", id="system", soft_wrap=True)
-            yield Label("Temperature (0–2, empty = model default)")
-            yield Input("" if c.temperature is None else str(c.temperature), id="temperature")
-            yield Label("Max tokens (empty = no limit)")
-            yield Input("" if c.max_tokens is None else str(c.max_tokens), id="max_tokens")
+            body = VerticalScroll(classes="dialog-body")
+            body.can_focus = False  # Tab goes from field to field, not to the scroll area
+            with body:
+                yield Label("System prompt")
+                yield SafeTextArea(c.system_prompt or "", id="system", soft_wrap=True)
+                with Horizontal(classes="settings-numbers"):
+                    with Vertical():
+                        yield Label("Temperature (0–2; empty: default)")
+                        temperature = "" if c.temperature is None else str(c.temperature)
+                        yield Input(temperature, id="temperature")
+                    with Vertical():
+                        yield Label("Max tokens (empty: no limit)")
+                        max_tokens = "" if c.max_tokens is None else str(c.max_tokens)
+                        yield Input(max_tokens, id="max_tokens")
             yield Static("", id="form-error", classes="error-text")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save")
@@ -136,6 +146,7 @@ class SettingsForm(ModalScreen[ConversationOptions | None]):
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         error = self.query_one("#form-error", Static)
+        error.display = False
         raw_t = self.query_one("#temperature", Input).value.strip()
         raw_m = self.query_one("#max_tokens", Input).value.strip()
         try:
@@ -143,15 +154,23 @@ class SettingsForm(ModalScreen[ConversationOptions | None]):
         except ValueError:
             temperature = -1.0
         if temperature is not None and not 0 <= temperature <= 2:
-            error.update("Temperature must be a number from 0 to 2.")
-            self.query_one("#temperature", Input).focus()
+            self._refuse("#temperature", "Temperature must be a number from 0 to 2.")
             return
         if raw_m and not (raw_m.isdigit() and int(raw_m) > 0):
-            error.update("Max tokens must be a whole number above 0.")
-            self.query_one("#max_tokens", Input).focus()
+            self._refuse("#max_tokens", "Max tokens must be a whole number above 0.")
             return
         system = self.query_one("#system", TextArea).text.strip() or None
         self.dismiss(ConversationOptions(system, temperature, int(raw_m) if raw_m else None))
+
+    def _refuse(self, field_id: str, reason: str) -> None:
+        """Say why above the buttons and take the user to the field."""
+        error = self.query_one("#form-error", Static)
+        error.update(reason)
+        error.display = True
+        field = self.query_one(field_id, Input)
+        field.focus()
+        # The reason takes a line from the fields: show the field again once it has.
+        self.call_after_refresh(field.scroll_visible, animate=False)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
