@@ -28,11 +28,21 @@ STOP_TIMEOUT = 10.0
 
 class _Server(uvicorn.Server):
     """uvicorn's server, ending slow answers first on shutdown; signals are left to its owner
-    (uvicorn would re-raise them after a graceful stop, while the CLI wants a clean return)."""
+    (uvicorn would re-raise them after a graceful stop, while the CLI wants a clean return).
+
+    Stopping does not wait on uvicorn's clocks: :meth:`wake` ends the 0.1 s tick of its main
+    loop at once, and :meth:`shutdown` checks for closed connections every few milliseconds
+    instead of sleeping 0.1 s first and then polling every 0.1 s (quitting ``--demo`` waited
+    0.15-0.3 s on those)."""
+
+    POLL = 0.005
+    """Seconds between checks for connections still open while stopping."""
 
     def __init__(self, config: uvicorn.Config, lifecycle: Lifecycle) -> None:
         super().__init__(config)
         self._lifecycle = lifecycle
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeup: asyncio.Event | None = None
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -43,10 +53,52 @@ class _Server(uvicorn.Server):
         if self.should_exit and sig == signal.SIGINT:
             self.force_exit = True
         self.should_exit = True
+        self.wake()
+
+    def wake(self) -> None:
+        """Make the main loop look at ``should_exit`` now (from any thread)."""
+        loop, wakeup = self._loop, self._wakeup
+        if loop is not None and wakeup is not None and not loop.is_closed():
+            # RuntimeError: the loop closed in between, so it has stopped anyway
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(wakeup.set)
+
+    async def main_loop(self) -> None:
+        self._wakeup = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=0.1)
+            self._wakeup.clear()
+            should_exit = await self.on_tick(counter)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's graceful shutdown (stop accepting, ask connections to close, wait for
+        them up to ``timeout_graceful_shutdown``, then cancel what is left), with slow
+        answers ended first and no fixed sleeps."""
         self._lifecycle.close()
-        await super().shutdown(sockets=sockets)
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        state = self.server_state
+        for connection in list(state.connections):
+            connection.shutdown()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.config.timeout_graceful_shutdown or 0)
+        while (state.connections or state.tasks) and not self.force_exit:
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(self.POLL)
+        for task in list(state.tasks):
+            task.cancel(msg="the emulator is stopping")
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
 
 
 def _uvicorn_config(app: EmulatorApp, *, quiet_logging: bool) -> uvicorn.Config:
@@ -173,6 +225,7 @@ class EmulatorServer:
         server, thread, sock = self._server, self._thread, self._sock
         if server is not None:
             server.should_exit = True
+            server.wake()
         if thread is not None:
             thread.join(STOP_TIMEOUT)
             if thread.is_alive() and server is not None:
