@@ -249,3 +249,36 @@ async def test_the_settings_dialog_fits_and_shows_why_save_failed(
         form.query_one("#temperature", Input).value = "0.5"
         await pilot.press("ctrl+s")
         await wait_for(lambda: app.screen is not form)
+
+
+async def test_help_fits_with_every_id_whole(make_app: Callable[..., StudioApp]) -> None:
+    from rich.console import Console
+    from textual.binding import Binding
+    from textual.widgets import Static
+
+    from studio.tui.screens.help import HelpScreen
+    from studio.tui.widgets.conversation_list import ConversationList
+    from studio.tui.widgets.message_view import MessageView
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("f1")
+        await wait_for(lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        dialog = help_screen.query_one(".help")
+        assert app.screen.region.contains_region(dialog.region)  # all four borders show
+        table = help_screen.table
+        shown = next(s for s in help_screen.query(Static) if s.content is table)
+        width = shown.content_size.width
+        assert 60 <= width <= 80
+        console = Console(width=width, record=True)
+        console.print(table)
+        lines = console.export_text().splitlines()
+        assert max(cell_len(line.rstrip()) for line in lines) <= width
+        groups = (StudioApp, MainScreen, ConversationList, MessageView)
+        ids = [b.id for g in groups for b in g.BINDINGS if isinstance(b, Binding) and b.id]
+        assert "main.conversation_settings" in ids
+        for binding_id in ids:
+            assert any(binding_id in line for line in lines), binding_id

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-from rich.markup import escape
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -31,20 +34,79 @@ def _bindings(items: Iterable[BindingType]) -> list[Binding]:
     return [b for b in items if isinstance(b, Binding)]
 
 
-def bindings_table(groups: Mapping[str, Iterable[BindingType]], keymap: Mapping[str, str]) -> Table:
-    table = Table(box=None, expand=True, padding=(0, 1), show_header=False)
-    table.add_column("key", style="bold cyan", no_wrap=True, ratio=2)
-    table.add_column("action", ratio=4)
-    table.add_column("id", style="dim", no_wrap=True, ratio=2)
+@dataclass(frozen=True)
+class KeyRow:
+    """One binding as the help shows it."""
+
+    keys: str
+    action: str
+    id: str
+
+
+class BindingsTable(Table):
+    """Every binding, grouped, as a table (key, action, id) that lays itself out for the width
+    it is given: three columns where they fit, else the key and the action with the id after
+    it, so an id is never cut (80 columns and up, an id is whole on one line)."""
+
+    KEY_WIDTH = 24
+    """Longer key lists wrap at their commas."""
+    NARROW_KEY_WIDTH = 16
+    MIN_ACTION = 30
+
+    def __init__(self) -> None:
+        super().__init__(box=None, expand=True, padding=(0, 1), show_header=False)
+        self.add_column("key", style="bold cyan", no_wrap=True)
+        self.add_column("action")
+        self.add_column("id", style="dim", no_wrap=True)
+        self.groups: dict[str, list[KeyRow]] = {}
+        """What is shown; the table's own columns hold the same as plain text (never drawn)."""
+
+    def add_group(self, title: str, rows: list[KeyRow]) -> None:
+        self.groups[title] = rows
+        self.add_row(Text(title, style="bold underline"), "", "")
+        for row in rows:
+            self.add_row(row.keys, row.action, row.id)
+        self.add_row("", "", "")
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        every = [row for rows in self.groups.values() for row in rows]
+        ids = max((cell_len(row.id) for row in every), default=0)
+        wide = options.max_width >= self.KEY_WIDTH + ids + self.MIN_ACTION + 4
+        longest = max((cell_len(row.keys) for row in every), default=0)
+        key_width = min(longest, self.KEY_WIDTH if wide else self.NARROW_KEY_WIDTH)
+        for title, rows in self.groups.items():
+            yield Text(title, style="bold underline")
+            table = Table(box=None, expand=True, padding=(0, 1), show_header=False)
+            table.pad_edge = False
+            table.add_column("key", style="bold cyan", width=key_width)  # the same in each group
+            table.add_column("action", ratio=1)
+            if wide:
+                table.add_column("id", style="dim", no_wrap=True, width=ids)
+            for row in rows:  # Text, never markup: the keys come from the user's keymap
+                if wide:
+                    table.add_row(Text(row.keys), Text(row.action), Text(row.id))
+                else:
+                    action = Text(row.action)
+                    if row.id:
+                        action.append("  ")
+                        action.append(row.id, style="dim")
+                    table.add_row(Text(row.keys), action)
+            yield table
+            yield Text("")
+
+
+def bindings_table(
+    groups: Mapping[str, Iterable[BindingType]], keymap: Mapping[str, str]
+) -> BindingsTable:
+    table = BindingsTable()
     for title, items in groups.items():
-        table.add_row(f"[b u]{title}[/]", "", "")
+        rows = []
         for binding in _bindings(items):
             keys = ", ".join(k.strip() for k in effective_key(binding, keymap).split(","))
-            # Keys come from the user's keymap: shown as typed, never as markup.
-            table.add_row(
-                escape(clean_line(keys)), binding.tooltip or binding.description, binding.id or ""
-            )
-        table.add_row("", "", "")
+            # Keys come from the user's keymap: shown as typed, made safe.
+            action = binding.tooltip or binding.description
+            rows.append(KeyRow(clean_line(keys), action, binding.id or ""))
+        table.add_group(title, rows)
     return table
 
 
@@ -53,13 +115,13 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close", id="help.close")]
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: BindingsTable) -> None:
         super().__init__()
         self.table = table
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help"):
             yield Static("Keys", classes="dialog-title")
-            yield Static(HELP_INTRO, classes="dialog-hint")
+            yield Static(HELP_INTRO, classes="dialog-hint help-intro")
             yield Static(self.table)
             yield Static("esc closes", classes="dialog-hint")
