@@ -282,3 +282,41 @@ async def test_help_fits_with_every_id_whole(make_app: Callable[..., StudioApp])
         assert "main.conversation_settings" in ids
         for binding_id in ids:
             assert any(binding_id in line for line in lines), binding_id
+
+
+async def test_the_model_picker_shows_one_line_per_model_and_counts_a_filter(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    from textual.widgets import OptionList
+
+    from studio.models import capabilities
+    from studio.tui.screens.model_picker import ModelPicker
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("f2")
+        await wait_for(lambda: isinstance(app.screen, ModelPicker))
+        picker = app.screen
+        assert isinstance(picker, ModelPicker)
+        status = picker.query_one("#picker-status")
+        await wait_for(lambda: "Enter picks" in str(status.render()))
+        options = picker.query_one("#models", OptionList)
+        total = len(picker.models)
+        assert str(status.render()).startswith(f"{total} models")
+        for size in (SMALL, WIDE):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert options.virtual_size.height == options.option_count == total  # one line each
+            rows = options.scrollable_content_region.height
+            assert rows >= (10 if size == SMALL else 30)
+            for y in range(rows):
+                line = options.render_line(y).text
+                shown = options.get_option_at_index(round(options.scroll_y) + y).id
+                model = next(m for m in picker.models if m.id == shown)
+                assert model.id in line and (model.owned_by or "") in line
+                whole = all(c.value in line for c in capabilities(model))
+                assert whole or (size == SMALL and line.rstrip().endswith("…")), line
+        await pilot.press(*"sonnet")
+        await pilot.pause()
+        assert 0 < options.option_count < total
+        assert str(status.render()).startswith(f"{options.option_count} of {total} models")
