@@ -320,3 +320,32 @@ async def test_the_model_picker_shows_one_line_per_model_and_counts_a_filter(
         await pilot.pause()
         assert 0 < options.option_count < total
         assert str(status.render()).startswith(f"{options.option_count} of {total} models")
+
+
+async def test_the_welcome_panel_fits(isolated_home: object) -> None:
+    from textual.widgets import Button, Input
+
+    from studio.config import Settings
+
+    app = StudioApp(Settings(api_key=None))
+    async with app.run_test(size=SMALL) as pilot:
+        screen = main_screen(app)
+        await pilot.pause()
+        key_input = screen.query_one("#key-input", Input)
+        demo = screen.query_one("#demo-button", Button)
+        assert on_screen(key_input) and on_screen(demo)
+        assert key_input.region.right <= 80 and demo.region.right <= 80
+        # With the conversation list beside it (f9) and in a short terminal: the field stays
+        # inside the panel, and the button scrolls into view when Tab reaches it.
+        await pilot.press("f9")
+        await pilot.resize_terminal(80, 16)
+        await pilot.pause()
+        welcome = screen.query_one("#welcome")
+        assert (
+            welcome.region.x < key_input.region.x < key_input.region.right <= welcome.region.right
+        )
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is demo and on_screen(demo)
+        await pilot.press("enter")
+        await wait_for(lambda: app.gateway.demo)

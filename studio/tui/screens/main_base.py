@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import on
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
@@ -156,13 +156,15 @@ class MainScreenBase(Screen[None]):
     # -- welcome (no key) ------------------------------------------------------------------------
 
     def _show_welcome(self, show: bool) -> None:
-        welcome = self.query_one_optional("#welcome", Vertical)
+        welcome = self.query_one_optional("#welcome", VerticalScroll)
         if welcome is None:
             if not show:
                 return
             key_input = Input(placeholder="sk-…", password=True, id="key-input")
             demo = Button("Start the demo (ctrl+d)", id="demo-button")
-            welcome = Vertical(Static(WELCOME), key_input, demo, id="welcome")
+            # Scrolls when the terminal is short: the field and the button are always reachable.
+            welcome = VerticalScroll(Static(WELCOME), key_input, demo, id="welcome")
+            welcome.can_focus = False  # Tab goes from the field to the button
             self.query_one("#main").mount(welcome)
             self.call_after_refresh(key_input.focus)
         else:
