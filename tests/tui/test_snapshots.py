@@ -6,6 +6,7 @@ then look at the SVGs in ``__snapshots__`` before committing them.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,8 @@ from studio.tui.widgets.conversation_list import ConversationList
 
 NOW = 1_795_000_000.0  # a fixed "now" so times and ages never change
 SIZE = (130, 40)
+SMALL = (80, 24)
+"""The classic SSH window: every screen must be usable in it."""
 
 
 class FixedLabelGateway(Gateway):
@@ -81,25 +84,26 @@ def test_main_screen(snap_compare: Callable[..., bool], tmp_path: Path, settings
     assert snap_compare(app, terminal_size=SIZE)
 
 
+async def open_picker(pilot: Pilot[None]) -> None:
+    """f2, once the gateway's list has replaced the cached one; then a filter."""
+    await pilot.press("f2")
+    for _ in range(200):
+        screen = pilot.app.screen
+        if (
+            isinstance(screen, ModelPicker)
+            and len(screen.models) > 5
+            and "cached" not in str(screen.query_one("#picker-status").render())
+        ):
+            break
+        await pilot.pause(0.02)
+    await pilot.press(*"sonnet")
+    await pilot.pause()
+
+
 def test_model_picker(
     snap_compare: Callable[..., bool], tmp_path: Path, settings: Settings
 ) -> None:
     app = seeded_app(tmp_path, settings, conversation_with_reply)
-
-    async def open_picker(pilot: Pilot[None]) -> None:
-        await pilot.press("f2")
-        for _ in range(200):
-            screen = pilot.app.screen
-            if (
-                isinstance(screen, ModelPicker)
-                and len(screen.models) > 5
-                and "cached" not in str(screen.query_one("#picker-status").render())
-            ):
-                break
-            await pilot.pause(0.02)
-        await pilot.press(*"sonnet")
-        await pilot.pause()
-
     assert snap_compare(app, terminal_size=SIZE, run_before=open_picker)
 
 
@@ -173,6 +177,19 @@ def seeded_jobs(store: Store) -> int:
     return conv.id
 
 
+async def open_job_sidebar(pilot: Pilot[None]) -> None:
+    """ctrl+g, once the sidebar lists the nine jobs of :func:`seeded_jobs`."""
+    from studio.tui.widgets.job_sidebar import JobSidebar
+
+    await pilot.press("ctrl+g")
+    for _ in range(300):
+        sidebar = pilot.app.screen.query_one("#jobs-sidebar", JobSidebar)
+        if len(sidebar._shown) == 9:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
 def test_job_sidebar_in_every_state(
     snap_compare: Callable[..., bool],
     tmp_path: Path,
@@ -183,17 +200,7 @@ def test_job_sidebar_in_every_state(
 
     monkeypatch.setattr(JobSidebar, "clock", staticmethod(lambda: NOW + 95))
     app = seeded_app(tmp_path, settings, seeded_jobs)
-
-    async def open_sidebar(pilot: Pilot[None]) -> None:
-        await pilot.press("ctrl+g")
-        for _ in range(300):
-            sidebar = pilot.app.screen.query_one("#jobs-sidebar", JobSidebar)
-            if len(sidebar._shown) == 9:
-                break
-            await pilot.pause(0.02)
-        await pilot.pause()
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=open_sidebar)
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_job_sidebar)
 
 
 def test_image_form(snap_compare: Callable[..., bool], tmp_path: Path, settings: Settings) -> None:
@@ -216,3 +223,68 @@ def test_video_form_with_a_field_error(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=fill)
+
+
+# -- 80x24, the classic SSH window ---------------------------------------------------------------
+
+
+def test_main_screen_at_80x24(
+    snap_compare: Callable[..., bool], tmp_path: Path, settings: Settings
+) -> None:
+    """The conversation list hides itself; the key bar keeps f1 Help."""
+    app = seeded_app(tmp_path, settings, conversation_with_reply)
+    assert snap_compare(app, terminal_size=SMALL)
+
+
+def test_help_at_80x24(
+    snap_compare: Callable[..., bool], tmp_path: Path, settings: Settings
+) -> None:
+    """Every border shows; each binding's id is whole, after its action."""
+    app = seeded_app(tmp_path, settings, conversation_with_reply)
+    assert snap_compare(app, terminal_size=SMALL, press=["f1"])
+
+
+def test_settings_with_a_refused_value_at_80x24(
+    snap_compare: Callable[..., bool], tmp_path: Path, settings: Settings
+) -> None:
+    """The reason and the buttons are on screen."""
+    app = seeded_app(tmp_path, settings, conversation_with_reply)
+
+    async def refuse(pilot: Pilot[None]) -> None:
+        await pilot.press("f3")
+        await pilot.pause()
+        pilot.app.screen.query_one("#temperature").value = "5"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=refuse)
+
+
+def test_welcome_at_80x24(
+    snap_compare: Callable[..., bool], tmp_path: Path, settings: Settings
+) -> None:
+    """No key: the field and the demo button fit."""
+    app = seeded_app(tmp_path, dataclasses.replace(settings, api_key=None), lambda store: 0)
+    assert snap_compare(app, terminal_size=SMALL)
+
+
+def test_model_picker_at_80x24(
+    snap_compare: Callable[..., bool], tmp_path: Path, settings: Settings
+) -> None:
+    """One line per model; the count says how many the filter left."""
+    app = seeded_app(tmp_path, settings, conversation_with_reply)
+    assert snap_compare(app, terminal_size=SMALL, run_before=open_picker)
+
+
+def test_job_sidebar_at_80x24(
+    snap_compare: Callable[..., bool],
+    tmp_path: Path,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The job sidebar beside a chat pane (the conversation list makes room)."""
+    from studio.tui.widgets.job_sidebar import JobSidebar
+
+    monkeypatch.setattr(JobSidebar, "clock", staticmethod(lambda: NOW + 95))
+    app = seeded_app(tmp_path, settings, seeded_jobs)
+    assert snap_compare(app, terminal_size=SMALL, run_before=open_job_sidebar)
