@@ -96,6 +96,13 @@ async def test_the_conversation_list_hides_itself_when_narrow(
         assert displayed(sidebar) and on_screen(sidebar)
         await pilot.press("f9")
         assert not displayed(sidebar)
+        # The list loses its room while it has the focus: the prompt gets it.
+        await pilot.resize_terminal(*WIDE)
+        await pilot.pause()
+        sidebar.query_one("OptionList").focus()
+        await pilot.resize_terminal(*SMALL)
+        await pilot.pause()
+        assert not displayed(sidebar) and isinstance(app.focused, PromptInput)
         # ctrl+l shows it for a moment: opening a conversation from it hides it again.
         await pilot.press("ctrl+l")
         await pilot.pause()

@@ -83,8 +83,6 @@ class MainScreenLayout(MainScreenBase):
         )
         self.studio.store.set_state("sidebar", self.sidebar_choice)
         self._layout()
-        if not sidebar.display and sidebar.has_focus_within and self.active_pane is not None:
-            self.active_pane.focus_prompt()
 
     def fit_layout(self, *, split: bool | None = None) -> Fit:
         """Show or hide the conversation list for the screen's width; say whether the split
@@ -98,6 +96,8 @@ class MainScreenLayout(MainScreenBase):
             **self._widths(),
         )
         if sidebar.display != fit.sidebar:
+            if not fit.sidebar and sidebar.has_focus_within and self.active_pane is not None:
+                self.active_pane.focus_prompt()  # the focus never stays in a hidden list
             sidebar.display = fit.sidebar
         return fit
 
