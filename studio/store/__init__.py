@@ -13,6 +13,7 @@ from studio.store.models import (
     MessageStatus,
     NewAttachment,
     NotFoundError,
+    RemovedMessage,
     Role,
     StoreError,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "MessageStatus",
     "NewAttachment",
     "NotFoundError",
+    "RemovedMessage",
     "Role",
     "Store",
     "StoreError",

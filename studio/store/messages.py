@@ -17,6 +17,7 @@ from studio.store.models import (
     MessageStatus,
     NewAttachment,
     NotFoundError,
+    RemovedMessage,
     Role,
     StoreError,
 )
@@ -41,6 +42,16 @@ _INSERT_MESSAGE = (
 _INSERT_ATTACHMENT = (
     "INSERT INTO attachments (message_id, ordinal, name, mime, size, url, width, height, data)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_RESTORE_MESSAGE = (
+    "INSERT INTO messages (id, conversation_id, position, role, content, reasoning, status,"
+    " model, prompt_tokens, completion_tokens, total_tokens, reasoning_tokens, cached_tokens,"
+    " finish_reason, error, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_RESTORE_ATTACHMENT = (
+    "INSERT INTO attachments (id, message_id, ordinal, name, mime, size, url, width, height, data)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _FINISH_REPLY = (
     "UPDATE messages SET content = ?, reasoning = ?, status = ?, prompt_tokens = ?,"
@@ -369,6 +380,77 @@ class MessagesMixin(StoreBase):
         others are kept."""
         with self._write() as conn:
             conn.execute("DELETE FROM messages WHERE id = ?", (mid,))
+
+    def take_message(self, mid: int) -> RemovedMessage:
+        """Delete one message, as ``delete_message`` does, and return it whole (its
+        attachments' bytes too) for ``restore_message``: an undoable delete. Raises
+        ``NotFoundError`` when it is gone."""
+        with self._write() as conn:
+            message = self._load_message(conn, mid)
+            data = tuple(
+                None if row[0] is None else bytes(row[0])
+                for row in conn.execute(
+                    "SELECT data FROM attachments WHERE message_id = ? ORDER BY ordinal", (mid,)
+                )
+            )
+            conn.execute("DELETE FROM messages WHERE id = ?", (mid,))
+        return RemovedMessage(message, data)
+
+    def restore_message(self, removed: RemovedMessage) -> Message:
+        """Put back a message that ``take_message`` removed, exactly as it was: the same id
+        (ids are never reused, so it is free), position, text, status, usage, timestamps and
+        attachments. An attachment id taken meanwhile gets a new one. Raises ``NotFoundError``
+        when its conversation is gone and ``StoreError`` when its position was taken since."""
+        message = removed.message
+        with self._write() as conn:
+            self._require_conversation(conn, message.conversation_id)
+            taken = conn.execute(
+                "SELECT 1 FROM messages WHERE conversation_id = ? AND position = ?",
+                (message.conversation_id, message.position),
+            ).fetchone()
+            if taken is not None:
+                raise StoreError("another message has taken its place in the conversation")
+            values: tuple[object, ...] = (
+                message.id,
+                message.conversation_id,
+                message.position,
+                message.role.value,
+                message.content,
+                message.reasoning,
+                message.status.value,
+                message.model,
+                *_usage_values(message.usage),
+                message.finish_reason,
+                message.error,
+                message.created_at,
+                message.updated_at,
+            )
+            conn.execute(_RESTORE_MESSAGE, values)
+            for ordinal, att in enumerate(message.attachments):
+                data = (
+                    removed.attachment_data[ordinal]
+                    if ordinal < len(removed.attachment_data)
+                    else None
+                )
+                id_taken = conn.execute(
+                    "SELECT 1 FROM attachments WHERE id = ?", (att.id,)
+                ).fetchone()
+                conn.execute(
+                    _RESTORE_ATTACHMENT,
+                    (
+                        None if id_taken is not None else att.id,
+                        message.id,
+                        ordinal,
+                        att.name,
+                        att.mime,
+                        att.size,
+                        att.url,
+                        att.width,
+                        att.height,
+                        data,
+                    ),
+                )
+            return self._load_message(conn, message.id)
 
     def delete_messages_from(self, cid: int, position: int) -> int:
         """Delete the message at ``position`` and every later one (regenerate, edit and

@@ -116,3 +116,13 @@ class Message:
     created_at: float
     updated_at: float
     attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedMessage:
+    """A message taken out of its conversation (``Store.take_message``), kept whole so that
+    ``Store.restore_message`` can put it back exactly: same id, position, text, status,
+    timestamps and attachments (their bytes in ``attachment_data``, in order)."""
+
+    message: Message
+    attachment_data: tuple[bytes | None, ...] = ()

@@ -329,10 +329,8 @@ class MainScreen(MainScreenLayout):
         pane = self.active_pane
         text = pane.copy_target(what) if pane else None
         if not text:
-            self.notify(
-                "Nothing to copy yet." if what == "reply" else "No code block in the last reply.",
-                markup=False,
-            )
+            why = pane.nothing_to_copy(what) if pane else "Nothing to copy yet."
+            self.notify(why, markup=False)
             return
         await self.studio.copy_text(text, "reply" if what == "reply" else "code block")
 

@@ -3,30 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Button, Static
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from studio.api.errors import AnyFastError, IncompleteStreamError, StreamError, describe
 from studio.api.types import Usage, finish_note
-from studio.store import Message, MessageStatus, NewAttachment, Role, StoreUnavailable
+from studio.store import (
+    Message,
+    MessageStatus,
+    NewAttachment,
+    NotFoundError,
+    Role,
+    StoreUnavailable,
+)
 from studio.textsafe import clean_line
 from studio.tui.conversation import api_messages, title_from_prompt
 from studio.tui.heap import HeapFreeze
+from studio.tui.widgets.chat_flows import ChatFlows
 from studio.tui.widgets.message_view import MessageView, chip_label
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.status_line import StatusLine
 from studio.tui.widgets.streaming import StreamingMarkdown
 
 if TYPE_CHECKING:
-    from studio.tui.app import StudioApp
+    from textual.timer import Timer
+
+    from studio.store import Store
 
 EMPTY_HINT = """\
 [b]A new conversation[/b] with [b]$model[/b].
@@ -39,9 +51,47 @@ PAGE = 30
 """Messages mounted when a conversation opens; older ones load on demand."""
 SAVE_EVERY = 1.0
 """Seconds between flushes of a streaming reply to the store (kill -9 loses at most this)."""
+RETRY_SAVE_EVERY = 2.0
+"""Seconds between attempts to save a finished reply that the store refused."""
 
 
-class ChatPane(Vertical):
+@dataclass(frozen=True, slots=True)
+class FinishedReply:
+    """A reply's final state, kept until the store has taken it."""
+
+    message_id: int
+    content: str
+    status: MessageStatus
+    usage: Usage | None
+    error: str | None
+    finish_reason: str | None
+    reasoning: str
+
+    def save(self, store: Store) -> Message:
+        return store.finish_reply(
+            self.message_id,
+            self.content,
+            status=self.status,
+            usage=self.usage,
+            error=self.error,
+            finish_reason=self.finish_reason,
+            reasoning=self.reasoning,
+        )
+
+    def shown_as(self, message: Message) -> Message:
+        """``message`` (as it was when the reply began) in this final state."""
+        return replace(
+            message,
+            content=self.content,
+            status=self.status,
+            usage=self.usage,
+            error=self.error,
+            finish_reason=self.finish_reason,
+            reasoning=self.reasoning,
+        )
+
+
+class ChatPane(ChatFlows):
     """A conversation pane. Several can be open (tabs) and two shown at once (split view)."""
 
     @dataclass
@@ -66,18 +116,13 @@ class ChatPane(Vertical):
         super().__init__(id=f"pane-{conversation_id}", classes="chat-pane")
         self.conversation_id = conversation_id
         self.pending: list[NewAttachment] = []
-        self._editing: Message | None = None
         self._oldest_position: int | None = None
-        self._streaming_view: MessageView | None = None
         self._loading = False
-
-    @property
-    def studio(self) -> StudioApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def streaming(self) -> bool:
-        return self._streaming_view is not None
+        self._reply_worker: Worker[None] | None = None
+        self._unsaved: dict[int, FinishedReply] = {}
+        """Finished replies the store refused, by message id: saved again before the next
+        write and every :data:`RETRY_SAVE_EVERY` s."""
+        self._retry_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         conversation = self.studio.store.get_conversation(self.conversation_id)
@@ -158,9 +203,6 @@ class ChatPane(Vertical):
         event.stop()
         await self._load_page()
 
-    def views(self) -> list[MessageView]:
-        return list(self.query(MessageView))
-
     # -- sending -------------------------------------------------------------------------------
 
     @on(PromptInput.Submitted)
@@ -169,14 +211,27 @@ class ChatPane(Vertical):
         await self.send(event.text)
 
     async def send(self, text: str) -> None:
-        """Add the user's message and stream a reply to it."""
-        if self.streaming:
+        """Add the user's message and stream a reply to it.
+
+        In edit mode the text replaces the message being edited and everything after it (a
+        reply still streaming is stopped first), except a ``/command``: that leaves edit mode
+        with nothing deleted and is sent as it would be outside it."""
+        if self.editing is not None and text.lstrip().startswith("/"):
+            self.leave_edit(restore=False)
+            self.notify(
+                "Left edit mode — your earlier message is kept (a /command never replaces it).",
+                markup=False,
+            )
+        if self.streaming and self.editing is None:
             self.notify(
                 "A reply is still streaming — press esc to stop it first.",
                 severity="warning",
                 markup=False,
             )
             return
+        if self.streaming:
+            await self.stop_reply()  # the edit replaces the streaming reply too
+        self.retry_saves()
         store = self.studio.store
         prompt = self.query_one(PromptInput)
         command, _, rest = text.strip().partition(" ")
@@ -195,8 +250,9 @@ class ChatPane(Vertical):
             self.post_message(self.MediaCommand(self.conversation_id, command[1:], rest.strip()))
             return
         attachments = list(self.pending)
-        if self._editing is not None:
-            edited, self._editing = self._editing, None
+        draft = self._draft
+        edited = self.leave_edit(restore=False)
+        if edited is not None:
             attachments = self._reattach(edited) + attachments
             store.delete_messages_from(self.conversation_id, edited.position)
             await self._remove_views_from(edited.position)
@@ -204,6 +260,9 @@ class ChatPane(Vertical):
         store.add_prompt_history(text)
         prompt.remember(text)
         prompt.text = ""
+        if edited is not None and draft:
+            prompt.text = draft  # what the prompt held before edit mode
+            prompt.move_cursor(prompt.document.end)
         self.pending.clear()
         await self._show_pending()
         await self._append_view(MessageView(message))
@@ -227,7 +286,7 @@ class ChatPane(Vertical):
             "temperature": conversation.temperature,
             "max_tokens": conversation.max_tokens,
         }
-        self._stream_reply(view, model, history, params)
+        self._reply_worker = self._stream_reply(view, model, history, params)
 
     @work(exclusive=True, group="reply", exit_on_error=False)
     async def _stream_reply(
@@ -235,8 +294,7 @@ class ChatPane(Vertical):
     ) -> None:
         store = self.studio.store
         status = self.query_one(StatusLine)
-        status.model = model
-        status.begin()
+        status.begin(model)
         markdown = view.query_one(StreamingMarkdown)
         parts: list[str] = []
         reasoning: list[str] = []
@@ -260,10 +318,12 @@ class ChatPane(Vertical):
                     finish = delta.finish_reason
                 now = time.monotonic()
                 if now - last_save >= SAVE_EVERY:
-                    store.save_partial(
-                        view.message_id, "".join(parts), reasoning="".join(reasoning)
-                    )
                     last_save = now
+                    # A busy store loses nothing: the next flush, or the end, saves it all.
+                    with contextlib.suppress(Exception):
+                        store.save_partial(
+                            view.message_id, "".join(parts), reasoning="".join(reasoning)
+                        )
         except asyncio.CancelledError:
             outcome = MessageStatus.STOPPED
             raise
@@ -278,28 +338,68 @@ class ChatPane(Vertical):
             outcome, error = MessageStatus.ERROR, f"Unexpected error: {type(exc).__name__}: {exc}"
         finally:
             text = "".join(parts)
-            final = store.finish_reply(
-                view.message_id,
-                text,
-                status=outcome,
-                usage=usage,
-                error=error,
-                finish_reason=finish,
-                reasoning="".join(reasoning),
+            finished = FinishedReply(
+                view.message_id, text, outcome, usage, error, finish, "".join(reasoning)
             )
-            # The outcome first: its restyle and layout then share the final flush's frame.
-            view.update_message(final)
-            complete = outcome is MessageStatus.COMPLETE
-            note = (finish_note(finish) or "") if complete else outcome.value
-            status.end(usage, note)
             try:
+                # The outcome first: its restyle and layout then share the final flush's frame.
+                view.update_message(self._save_reply(finished, view.message))
+                complete = outcome is MessageStatus.COMPLETE
+                note = (finish_note(finish) or "") if complete else outcome.value
+                status.end(usage, note)
                 await markdown.finish(text)
             finally:
-                self._streaming_view = None
+                # Whatever failed above: the pane streams no more and the heap is given back.
+                if self._streaming_view is view:
+                    self._streaming_view = None
                 self.post_message(self.StreamingChanged(self.conversation_id, False))
                 # After the final frame (the app outlives this pane), or now if it is closing.
                 if not self.app.call_after_refresh(HeapFreeze.release):
                     HeapFreeze.release()
+
+    # -- saving a finished reply -------------------------------------------------------------------
+
+    def _save_reply(self, finished: FinishedReply, shown: Message) -> Message:
+        """Store a finished reply and return it as stored. When the store fails (say, another
+        process holds its lock) the reply stays on screen as it is, the error is shown, and it
+        is saved again before the next write and every :data:`RETRY_SAVE_EVERY` s."""
+        try:
+            return finished.save(self.studio.store)
+        except Exception as exc:
+            self._unsaved[finished.message_id] = finished
+            self._schedule_retry()
+            self.notify(
+                f"Could not save the reply: {exc} — it stays on screen and is saved with the "
+                "next successful write.",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return finished.shown_as(shown)
+
+    def retry_saves(self) -> None:
+        """Save the finished replies the store refused; quietly keep those it still refuses."""
+        for mid, finished in list(self._unsaved.items()):
+            try:
+                finished.save(self.studio.store)
+            except NotFoundError:
+                del self._unsaved[mid]  # deleted meanwhile (regenerated, edited away)
+            except Exception:
+                break  # still failing: the next write or tick tries again
+            else:
+                del self._unsaved[mid]
+                self.notify("The reply is saved now.", markup=False)
+        if not self._unsaved and self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+
+    def _schedule_retry(self) -> None:
+        if self._retry_timer is None and self.is_attached:
+            self._retry_timer = self.set_interval(RETRY_SAVE_EVERY, self.retry_saves)
+
+    def on_unmount(self) -> None:
+        if self._unsaved:
+            self.retry_saves()  # a last try as the tab closes or Studio quits
 
     async def append_message(self, message: Message) -> None:
         """Show a message added from elsewhere (a finished job) at the end of the log."""
@@ -314,72 +414,16 @@ class ChatPane(Vertical):
         self.workers.cancel_group(self, "reply")
         return True
 
-    # -- regenerate, edit, delete, copy -----------------------------------------------------------
-
-    def _last(self, role: Role) -> MessageView | None:
-        for view in reversed(self.views()):
-            if view.message.role is role:
-                return view
-        return None
-
-    async def regenerate(self, view: MessageView | None = None) -> None:
-        """Replace the last reply (or the given failed one) with a new one."""
-        if self.streaming:
-            self.stop()
-            await self.workers.wait_for_complete()
-        target = view or self._last(Role.ASSISTANT)
-        if target is None or target is not self._last(Role.ASSISTANT):
-            self.notify("Only the last reply can be regenerated.", severity="warning", markup=False)
+    async def stop_reply(self) -> None:
+        """Stop the streaming reply and wait until it is saved as stopped (this pane's reply
+        only: the other pane of a split view streams on)."""
+        worker = self._reply_worker
+        if worker is None or not self.streaming:
             return
-        self.studio.store.delete_messages_from(self.conversation_id, target.message.position)
-        await self._remove_views_from(target.message.position)
-        await self.start_reply()
-
-    def edit_last(self, view: MessageView | None = None) -> None:
-        """Put the last user message back in the prompt; sending replaces it and what follows."""
-        target = view or self._last(Role.USER)
-        if target is None or target.message.role is not Role.USER:
-            self.notify("Only your own messages can be edited.", severity="warning", markup=False)
-            return
-        if target is not self._last(Role.USER):
-            self.notify("Only your last message can be edited.", severity="warning", markup=False)
-            return
-        self._editing = target.message
-        prompt = self.query_one(PromptInput)
-        prompt.text = target.message.content
-        prompt.move_cursor(prompt.document.end)
-        prompt.focus()
-        self.notify("Editing your last message — Enter resends it, esc cancels.", markup=False)
-
-    async def delete(self, view: MessageView) -> None:
-        if view is self._streaming_view:
-            self.notify(
-                "Stop the reply (esc) before deleting it.", severity="warning", markup=False
-            )
-            return
-        self.studio.store.delete_message(view.message_id)
-        await view.remove()
-
-    def copy_target(self, what: str) -> str | None:
-        """The text to copy: ``reply`` (last reply) or ``code`` (last code block)."""
-        view = self._last(Role.ASSISTANT)
-        if view is None:
-            return None
-        from studio.clipboard import last_code_block
-
-        return view.text if what == "reply" else last_code_block(view.text)
-
-    @on(MessageView.Action)
-    async def _message_action(self, event: MessageView.Action) -> None:
-        event.stop()
-        if event.action == "copy":
-            await self.studio.copy_text(event.view.text, "message")
-        elif event.action == "edit":
-            self.edit_last(event.view)
-        elif event.action == "delete":
-            await self.delete(event.view)
-        elif event.action == "retry":
-            await self.regenerate(event.view)
+        worker.cancel()
+        # Cancelled is what was asked for; once the wait is over its ``finally`` has run.
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
+            await worker.wait()
 
     @on(MessageView.Move)
     def _move(self, event: MessageView.Move) -> None:
@@ -402,12 +446,9 @@ class ChatPane(Vertical):
             views[-1].scroll_visible()
 
     def set_model(self, model: str) -> None:
-        status = self.query_one(StatusLine)
-        status.model = model
-        status.refresh_text()
-
-    def focus_prompt(self) -> None:
-        self.query_one(PromptInput).focus()
+        """The conversation's model changed: the status line shows it, without the figures of
+        the last reply (another model's)."""
+        self.query_one(StatusLine).set_model(model)
 
     # -- attachments ---------------------------------------------------------------------------
 
@@ -460,7 +501,3 @@ class ChatPane(Vertical):
         log = self.query_one(".log", VerticalScroll)
         await log.mount(view)
         log.anchor()
-
-    async def _remove_views_from(self, position: int) -> None:
-        for view in [v for v in self.views() if v.message.position >= position]:
-            await view.remove()

@@ -28,17 +28,38 @@ class StatusLine(Static):
         self.elapsed: float | None = None
         self.tokens = 0
         self.note = ""
+        self.next_model: str | None = None
+        """The conversation's model, chosen while a reply of another model streamed."""
 
     def on_mount(self) -> None:
         self.set_interval(0.25, self._tick)
         self.refresh_text()
 
-    def begin(self) -> None:
+    def begin(self, model: str | None = None) -> None:
+        """A reply (of ``model``) starts streaming."""
+        if model is not None:
+            self.model = model
+        self.next_model = None
         self.started = time.monotonic()
+        self._clear_figures()
+        self.refresh_text()
+
+    def _clear_figures(self) -> None:
         self.elapsed = None
         self.tokens = 0
         self.usage = None
         self.note = ""
+
+    def set_model(self, model: str) -> None:
+        """The conversation's model changed. The figures of the last reply (another model's)
+        go; while a reply streams they are its own, so they stay, and the new model shows as
+        the next one."""
+        if self.started is not None:
+            self.next_model = model if model != self.model else None
+        else:
+            self.model = model
+            self.next_model = None
+            self._clear_figures()
         self.refresh_text()
 
     def count(self, tokens: int = 1) -> None:
@@ -79,6 +100,8 @@ class StatusLine(Static):
             parts.append((STREAMING, 90))
         if self.note:
             parts.append((self.note, 80))
+        if self.next_model:
+            parts.append((f"next: {clean_line(self.next_model)}", 85))
         # The size is fixed (DEFAULT_CSS), so skip the layout, which would re-arrange every
         # widget on the screen (hundreds while a long reply streams) four times a second.
         self.update(fit_parts(parts, self.content_size.width), layout=False)
