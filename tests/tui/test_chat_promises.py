@@ -212,6 +212,31 @@ async def test_editing_resends_in_place_of_the_message(make_app: Callable[..., S
         assert app.store.messages(pane.conversation_id)[0].content == "First"
 
 
+async def test_edit_mode_while_a_reply_streams(make_app: Callable[..., StudioApp]) -> None:
+    """esc leaves edit mode before it stops anything; an edit sent while the reply to the
+    edited message streams stops that reply and replaces both."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await send(pilot, f"Frist {SLOW}")
+        first = await streaming_some(pane)
+        prompt = pane.query_one(PromptInput)
+        await pilot.press("alt+e")
+        assert prompt.text.startswith("Frist") and prompt.border_title
+        await pilot.press("escape")
+        assert not prompt.border_title and prompt.text == ""
+        assert pane.streaming  # the first esc left edit mode only
+        await pilot.press("alt+e")
+        prompt.text = "First [[emulator: tokens=10]]"
+        await pilot.press("enter")
+        await wait_for(lambda: pane.views()[0].message.content.startswith("First"))
+        await reply_done(app, 2)
+        assert app.store.get_message(first.message_id) is None
+        stored = app.store.messages(pane.conversation_id)
+        assert [m.content for m in stored] == ["First [[emulator: tokens=10]]", stored[1].content]
+        assert stored[1].status is MessageStatus.COMPLETE
+        await unfrozen()
+
+
 # -- 3. delete and undo ---------------------------------------------------------------------------
 
 
