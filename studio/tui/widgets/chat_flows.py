@@ -76,6 +76,12 @@ class ChatFlows(Vertical):
         """The message being edited (edit mode), or ``None``."""
         return self._editing
 
+    @property
+    def edit_draft(self) -> str | None:
+        """In edit mode, the unsent draft: what the prompt held before (it now holds the
+        message being edited, which is no draft); ``None`` outside edit mode."""
+        return self._draft if self._editing is not None else None
+
     async def start_reply(self) -> None:
         raise NotImplementedError
 
