@@ -8,6 +8,7 @@ from collections.abc import Callable
 from rich.cells import cell_len
 from textual.widget import Widget
 
+from studio.store import Role, Store
 from studio.tui.app import StudioApp
 from studio.tui.screens.main import MainScreen
 from studio.tui.widgets.chat_pane import ChatPane
@@ -43,6 +44,22 @@ def on_screen(widget: Widget) -> bool:
 
 def displayed(widget: Widget) -> bool:
     return widget.display
+
+
+def two_conversations(*, split: bool = False) -> None:
+    """Two conversations open in tabs (the second active), before the app starts."""
+    store = Store.open()
+    try:
+        ids = []
+        for title in ("First", "Second"):
+            conversation = store.create_conversation(title=title)
+            store.add_message(conversation.id, Role.USER, f"The {title.lower()} question")
+            ids.append(conversation.id)
+        store.set_state("open_tabs", ids)
+        store.set_state("active_tab", ids[1])
+        store.set_state("split", split)
+    finally:
+        store.close()
 
 
 def shown_panes(screen: MainScreen) -> list[ChatPane]:
@@ -127,11 +144,10 @@ async def test_the_hidden_list_is_remembered(make_app: Callable[..., StudioApp])
 async def test_a_split_shows_one_pane_when_two_would_be_too_narrow(
     make_app: Callable[..., StudioApp],
 ) -> None:
+    two_conversations()
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
         screen = main_screen(app)
-        await pilot.press("ctrl+n")
-        await wait_for(lambda: len(screen.open_ids) == 2)
         await pilot.press("f4")
         assert len(shown_panes(screen)) == 2
     # Restored in the classic SSH window: two panes of 40 columns (the list hides itself).
@@ -159,11 +175,10 @@ async def test_a_split_shows_one_pane_when_two_would_be_too_narrow(
 
 
 async def test_split_toggled_without_room_says_why(make_app: Callable[..., StudioApp]) -> None:
+    two_conversations()
     app = make_app()
     async with app.run_test(size=(70, 24)) as pilot:
         screen = main_screen(app)
-        await pilot.press("ctrl+n")
-        await wait_for(lambda: len(screen.open_ids) == 2)
         await pilot.press("f4")
         await pilot.pause()
         assert screen.split and len(shown_panes(screen)) == 1
@@ -173,12 +188,12 @@ async def test_split_toggled_without_room_says_why(make_app: Callable[..., Studi
 async def test_status_lines_of_a_split_fit_their_panes(
     make_app: Callable[..., StudioApp],
 ) -> None:
+    two_conversations(split=True)
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
         screen = main_screen(app)
-        await pilot.press("ctrl+n")
-        await wait_for(lambda: len(screen.open_ids) == 2)
-        await pilot.press("f4")
+        await pilot.pause()
+        assert len(shown_panes(screen)) == 2
         pane = await send(pilot, "A slow one [[emulator: tokens=400; rate=40]]")
         status = pane.query_one(StatusLine)
         await wait_for(lambda: pane.streaming and status.tokens > 3)
