@@ -68,7 +68,8 @@ SETTING_HELP: dict[str, str] = {
     "job_deadline_minutes": "Minutes after which an unfinished video job is marked timed out "
     "(it can still be checked again).",
     "keymap": "Key overrides: a [keymap] table of binding id = keys (F1 lists the ids), e.g. "
-    'main.regenerate = "ctrl+g" or "f5,ctrl+g".',
+    '"main.regenerate" = "f5" or "main.copy_reply" = "ctrl+y,alt+c". Problems (an unknown id, '
+    "a key that is not a key, a key another binding already has) are reported and skipped.",
 }
 
 
@@ -418,7 +419,8 @@ def load_settings(
 ) -> Settings:
     """Read the settings file (``paths.config_file()`` by default) and apply the environment.
 
-    A missing file means defaults. Unknown keys are ignored and listed in ``settings.warnings``.
+    A missing file means defaults. Unknown keys are ignored and listed in ``settings.warnings``,
+    as are the problems of the ``[keymap]`` table (``studio.keymap.check_keymap``).
     Raises :class:`ConfigError` for an unreadable file, invalid TOML or an invalid value.
     """
     env = os.environ if env is None else env
@@ -449,6 +451,10 @@ def load_settings(
     insecure = plain_http_warning(values.get("base_url", _DEFAULTS["base_url"]))
     if insecure:
         warnings.append(insecure)
+    if values.get("keymap"):
+        from studio.keymap import check_keymap  # its catalog is read only when there is a keymap
+
+        warnings += check_keymap(values["keymap"]).problems
     return Settings(
         **values,
         api_key_source=source,

@@ -6,15 +6,18 @@ import argparse
 import getpass
 import sys
 
-from studio.cli import EXIT_OK
-from studio.commands.common import settings_or_fail
+from studio.cli import EXIT_OK, EXIT_USAGE
+from studio.commands.common import CommandError, warn
 from studio.config import (
+    ConfigError,
     describe_settings,
+    load_settings,
     masked_key,
     set_value,
     unset_value,
 )
 from studio.paths import config_file
+from studio.textsafe import clean_line
 
 
 def run_config(args: argparse.Namespace) -> int:
@@ -32,14 +35,28 @@ def run_config(args: argparse.Namespace) -> int:
         removed = unset_value(args.key)
         print(f"{args.key} {'removed' if removed else 'was not set'}; the default applies")
         return EXIT_OK
-    settings = settings_or_fail()  # its warnings (a file others may read...) go to stderr
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
+    keymap_problems: list[str] = []
+    if settings.keymap:
+        from studio.keymap import check_keymap
+
+        keymap_problems = check_keymap(settings.keymap).problems
+    for warning in settings.warnings:  # a file others may read, unknown keys... on stderr
+        if warning not in keymap_problems:
+            warn(warning)
     shown = settings.as_display_dict()
     width = max(len(name) for name in shown)
     print(f"# {settings.config_path}")
     for name, _default, help_text in describe_settings():
         value = shown[name]
         text = value if name == "api_key" else repr(value)
-        print(f"{name:<{width}} = {text}")
+        print(clean_line(f"{name:<{width}} = {text}"))
+        if name == "keymap":  # the keymap's problems where its value is shown
+            for problem in keymap_problems:
+                print(f"{'':<{width}}   warning: {clean_line(problem)}")
         if action is None:
             continue
         print(f"{'':<{width}}   {help_text}")

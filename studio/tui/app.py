@@ -5,16 +5,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.driver import Driver
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
 
 from studio.api.errors import AnyFastError, MediaInputError, describe
 from studio.config import Settings, set_value
@@ -28,12 +27,19 @@ if TYPE_CHECKING:
     from studio.jobs import EngineConfig
 
 
+def _studio_commands() -> type[Provider]:
+    from studio.tui.palette import StudioCommands  # when the palette first opens
+
+    return StudioCommands
+
+
 class StudioApp(ErrorHookApp[None]):
     """AnyFast Studio. ``store`` and ``gateway`` may be passed in (tests, benchmarks)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "AnyFast Studio"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = ErrorHookApp.COMMANDS | {_studio_commands}
     BINDINGS = [
         Binding("f1", "help", "Help", tooltip="Show every key", id="app.help"),
         Binding(
@@ -93,6 +99,11 @@ class StudioApp(ErrorHookApp[None]):
 
         self.jobs = JobsController(self, jobs_config)
         self.recovered = self.store.recover_interrupted()
+        self.keymap: dict[str, str] = {}
+        """The user's keymap as applied: binding id -> keys (the entries that were sound)."""
+        self.user_keys: dict[str, str] = {}
+        """Each key of :attr:`keymap` -> its binding id (they win over the prompt's own keys)."""
+        self.keymap_problems: list[str] = []
         if settings.theme in self.available_themes:
             self.theme = settings.theme
 
@@ -118,8 +129,7 @@ class StudioApp(ErrorHookApp[None]):
         return True
 
     def on_mount(self) -> None:
-        if self.settings.keymap:
-            self.set_keymap(self.settings.keymap)
+        self.keymap_problems = self.use_keymap(self.settings.keymap)
         # Textual holds every frame back until the app's start-up (this handler included) is
         # over, so a screen pushed here is laid out and rendered once in vain, then again:
         # push it once start-up is over.
@@ -138,7 +148,41 @@ class StudioApp(ErrorHookApp[None]):
                 markup=False,
             )
         for warning in self.settings.warnings:
-            self.notify(warning, severity="warning", timeout=10, markup=False)
+            if warning not in self.keymap_problems:  # those are shown together, below
+                self.notify(warning, severity="warning", timeout=10, markup=False)
+        if self.keymap_problems:
+            count = len(self.keymap_problems)
+            where = self.settings.config_path or "the config file"
+            self.notify(
+                "\n".join(
+                    [
+                        f"{count} problem{'' if count == 1 else 's'} in the [keymap] table of "
+                        f"{where} (every other key works):",
+                        *(
+                            f"• {problem.removeprefix('keymap: ')}"
+                            for problem in self.keymap_problems
+                        ),
+                    ]
+                ),
+                title="Keymap",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
+
+    def use_keymap(self, keymap: Mapping[str, str]) -> list[str]:
+        """Check ``keymap`` (binding id -> keys; ``studio.keymap``) and apply the entries that
+        are sound, each bad key or entry left out (its binding keeps its keys). Returns one
+        warning per entry with problems."""
+        from studio.keymap import check_keymap
+
+        check = check_keymap(keymap)
+        self.keymap = check.applied
+        self.user_keys = {
+            key: binding_id for binding_id, keys in check.applied.items() for key in keys.split(",")
+        }
+        self.set_keymap(check.applied)
+        return check.problems
 
     async def on_unmount(self) -> None:
         from studio.tui.heap import HeapFreeze
@@ -335,56 +379,39 @@ class StudioApp(ErrorHookApp[None]):
 
     # -- help and the command palette ----------------------------------------------------------
 
+    def help_groups(self) -> dict[str, list[BindingType]]:
+        """What F1 lists, by where it works; every id in it can be remapped in ``[keymap]``."""
+        from studio.tui.keys import declared_bindings
+        from studio.tui.screens.job_detail import JobDetail
+        from studio.tui.screens.main import MainScreen
+        from studio.tui.screens.model_picker import ModelPicker
+        from studio.tui.widgets.chat_pane import ChatPane
+        from studio.tui.widgets.conversation_list import ConversationList
+        from studio.tui.widgets.job_sidebar import JobSidebar
+        from studio.tui.widgets.message_view import MessageView
+        from studio.tui.widgets.prompt import PromptInput
+
+        pane: dict[str, list[BindingType]] = {}
+        if declared_bindings(ChatPane):
+            pane["In a conversation"] = list(declared_bindings(ChatPane))
+        return {
+            "Everywhere": list(self.BINDINGS),
+            "Conversations": list(MainScreen.BINDINGS),
+            **pane,
+            "Prompt": list(PromptInput.BINDINGS),
+            "A selected message (alt+up)": list(MessageView.BINDINGS),
+            "Conversation list (ctrl+l)": list(ConversationList.BINDINGS),
+            "Job queue (ctrl+g)": list(JobSidebar.BINDINGS),
+            "A job (Enter in the queue)": list(JobDetail.BINDINGS),
+            "Model picker (f2)": list(ModelPicker.BINDINGS),
+        }
+
     def action_help(self) -> None:
         from studio.tui.screens.help import HelpScreen, bindings_table
-        from studio.tui.screens.main import MainScreen
-        from studio.tui.widgets.conversation_list import ConversationList
-        from studio.tui.widgets.message_view import MessageView
 
         if isinstance(self.screen, HelpScreen):
             return
-        groups: dict[str, list[BindingType]] = {
-            "Everywhere": list(self.BINDINGS),
-            "Conversations": list(MainScreen.BINDINGS),
-            "Prompt": list(_PROMPT_KEYS),
-            "A selected message (alt+up)": list(MessageView.BINDINGS),
-            "Conversation list (ctrl+l)": list(ConversationList.BINDINGS),
-        }
-        self.push_screen(HelpScreen(bindings_table(groups, self.settings.keymap)))
-
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for binding in screen.BINDINGS:
-            if isinstance(binding, Binding) and binding.id:
-                action = binding.action
-
-                def run(action: str = action, target: Screen[object] = screen) -> None:
-                    self.call_later(target.run_action, action)
-
-                yield SystemCommand(
-                    f"{binding.description} ({binding.key.split(',')[0]})",
-                    binding.tooltip or binding.description,
-                    run,
-                )
-
-
-_PROMPT_KEYS = [
-    Binding("enter", "send", "Send", tooltip="Send the prompt", id="prompt.send"),
-    Binding(
-        "ctrl+j,alt+enter,shift+enter",
-        "newline",
-        "Newline",
-        tooltip="Insert a newline (shift+enter where the terminal tells it apart)",
-        id="prompt.newline",
-    ),
-    Binding(
-        "up",
-        "history",
-        "History",
-        tooltip="In an empty prompt: earlier prompts",
-        id="prompt.history",
-    ),
-]
+        self.push_screen(HelpScreen(bindings_table(self.help_groups(), self.keymap)))
 
 
 def run_app(settings: Settings, *, demo: bool) -> int:

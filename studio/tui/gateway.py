@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import TYPE_CHECKING
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from studio.commands.common import demo_emulator_config, timeouts_for
@@ -17,6 +19,20 @@ from studio.config import Settings, set_value
 if TYPE_CHECKING:
     from studio.api.client import AnyFastClient
     from studio.emulator import EmulatorServer
+
+KEY_CHECK_SECONDS = 10.0
+"""How long checking a pasted key may take (``GET /v1/models``, no retries)."""
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """What the gateway said about a key: ``accepted`` (with how many models it may use),
+    ``refused`` (401), ``unreachable`` (no answer: a network problem, a wrong base URL) or
+    ``failed`` (an answer that says nothing about the key: 429, 5xx...), with the reason."""
+
+    outcome: Literal["accepted", "refused", "unreachable", "failed"]
+    models: int = 0
+    reason: str = ""
 
 
 class Gateway:
@@ -83,6 +99,38 @@ class Gateway:
             max_retries=self.settings.max_retries,
             timeouts=timeouts_for(self.settings),
         )
+
+    async def check_key(self, key: str) -> KeyCheck:
+        """Ask the configured gateway for its model list with ``key`` (nothing is saved)."""
+        from studio.api.client import AnyFastClient
+        from studio.api.errors import (
+            AnyFastError,
+            APIConnectionError,
+            APITimeoutError,
+            AuthenticationError,
+        )
+        from studio.api.http import Timeouts
+
+        seconds = KEY_CHECK_SECONDS
+        limits = Timeouts(connect=seconds, write=seconds, pool=seconds, request=seconds)
+        try:
+            async with (
+                asyncio.timeout(seconds + 1),  # the client's own timeouts should answer first
+                AnyFastClient(
+                    api_key=key, base_url=self.settings.base_url, max_retries=0, timeouts=limits
+                ) as client,
+            ):
+                models = await client.list_models()
+        except AuthenticationError as exc:
+            return KeyCheck("refused", reason=str(exc))
+        except (APITimeoutError, TimeoutError):
+            return KeyCheck("unreachable", reason=f"no answer within {seconds:g} s")
+        except APIConnectionError as exc:
+            reason = re.sub(r"^Could not reach the gateway at \S+: ", "", str(exc))
+            return KeyCheck("unreachable", reason=reason)
+        except AnyFastError as exc:
+            return KeyCheck("failed", reason=str(exc))
+        return KeyCheck("accepted", models=len(models))
 
     async def use_key(self, key: str) -> None:
         """Save ``key`` in the config file (mode 0600) and use it from now on."""

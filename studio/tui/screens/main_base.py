@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual import on
 from textual.containers import VerticalScroll
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
@@ -161,9 +162,12 @@ class MainScreenBase(Screen[None]):
             if not show:
                 return
             key_input = Input(placeholder="sk-…", password=True, id="key-input")
+            # What the key check found; hidden while there is nothing to say.
+            status = Static("", id="key-status", markup=False)
+            status.display = False
             demo = Button("Start the demo (ctrl+d)", id="demo-button")
             # Scrolls when the terminal is short: the field and the button are always reachable.
-            welcome = VerticalScroll(Static(WELCOME), key_input, demo, id="welcome")
+            welcome = VerticalScroll(Static(WELCOME), key_input, status, demo, id="welcome")
             welcome.can_focus = False  # Tab goes from the field to the button
             self.query_one("#main").mount(welcome)
             self.call_after_refresh(key_input.focus)
@@ -175,13 +179,54 @@ class MainScreenBase(Screen[None]):
         self.query_one("#panes").set_class(show, "hidden")
 
     @on(Input.Submitted, "#key-input")
-    async def _key_entered(self, event: Input.Submitted) -> None:
+    def _key_entered(self, event: Input.Submitted) -> None:
         key = event.value.strip()
-        if not key:
+        if key:
+            self.run_worker(self._check_key(event.input, key), group="key-check", exclusive=True)
+
+    async def _check_key(self, field: Input, key: str) -> None:
+        """Ask the gateway about a pasted key (``GET /v1/models``) before anything is said or
+        saved: a refused key is not saved; an unchecked one is saved, and the toast says so."""
+        from studio.config import ConfigError
+
+        gateway = self.studio.gateway
+        status = self.query_one("#key-status", Static)
+        status.update(f"Checking the key with {clean_line(gateway.label)}…")
+        status.display = True
+        field.disabled = True
+        try:
+            check = await gateway.check_key(key)
+        finally:
+            field.disabled = False
+        if check.outcome == "refused":
+            message = "The gateway refused this key — check it in the AnyFast console"
+            status.update(message + " (it was not saved).")
+            self.notify(message, severity="error", timeout=10, markup=False)
+            field.value = ""
+            field.focus()
             return
-        await self.studio.gateway.use_key(key)
-        event.input.value = ""
-        self._after_gateway_change("Key saved. You're connected to " + self.studio.gateway.label)
+        try:
+            await gateway.use_key(key)
+        except ConfigError as exc:
+            status.update(clean_line(f"The key could not be saved: {exc}"))
+            self.notify(f"The key could not be saved: {exc}", severity="error", markup=False)
+            return
+        field.value = ""
+        status.update("")
+        status.display = False
+        if check.outcome == "accepted":
+            models = f"{check.models} model{'' if check.models == 1 else 's'}"
+            self._after_gateway_change(f"Key accepted — {models} available")
+        elif check.outcome == "unreachable":
+            self._after_gateway_change(
+                f"Saved, but not checked: the gateway could not be reached ({check.reason})",
+                severity="warning",
+            )
+        else:
+            self._after_gateway_change(
+                f"Saved, but not checked: the gateway answered with an error ({check.reason})",
+                severity="warning",
+            )
 
     @on(Button.Pressed, "#demo-button")
     async def action_start_demo(self) -> None:
@@ -190,10 +235,10 @@ class MainScreenBase(Screen[None]):
         await self.studio.gateway.use_demo()
         self._after_gateway_change("Demo mode: replies come from the built-in emulator")
 
-    def _after_gateway_change(self, message: str) -> None:
+    def _after_gateway_change(self, message: str, severity: SeverityLevel = "information") -> None:
         self._show_welcome(False)
         self.query_one("#demo-badge").set_class(not self.studio.gateway.demo, "hidden")
         self.query_one("#where", Static).update(clean_line(self.studio.gateway.label))
-        self.notify(message, markup=False)
+        self.notify(message, severity=severity, timeout=10, markup=False)
         if self.active_pane is not None:
             self.active_pane.focus_prompt()

@@ -450,6 +450,19 @@ class ChatPane(ChatFlows):
         the last reply (another model's)."""
         self.query_one(StatusLine).set_model(model)
 
+    @on(PromptInput.ScrollRequested)
+    def _scroll_log(self, event: PromptInput.ScrollRequested) -> None:
+        """PageUp/PageDown and shift+up/down in the prompt scroll this conversation (scrolled
+        up, a streaming reply no longer drags the view; back at the bottom it follows again)."""
+        event.stop()
+        log = self.query_one(".log", VerticalScroll)
+        if event.how == "page_up":
+            log.scroll_page_up(animate=False)
+        elif event.how == "page_down":
+            log.scroll_page_down(animate=False)
+        else:
+            log.scroll_relative(y=-3 if event.how == "up" else 3, animate=False)
+
     # -- attachments ---------------------------------------------------------------------------
 
     async def attach(self, attachment: NewAttachment) -> None:

@@ -1,0 +1,146 @@
+"""The command palette (ctrl+p): every action Studio has a key for, by name, with its key.
+
+:class:`StudioCommands` lists the app's bindings, the bindings of the screen the palette was
+opened on, and on the main screen the conversation list's actions applied to the conversation
+in view (rename, archive, delete). The key shown is the one in effect (the user's keymap
+applied); running a command does what its key does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.dom import DOMNode
+
+from studio.tui.keys import declared_bindings
+
+NAMES = {
+    "app.help": "Help: every key",
+    "app.jobs": "Jobs: show or hide the job queue",
+    "app.image": "New image",
+    "app.video": "New video",
+    "app.gallery": "Gallery of generated images",
+    "app.quit": "Quit Studio",
+    "main.new_conversation": "New conversation",
+    "main.pick_model": "Choose the model",
+    "main.conversation_settings": "Conversation settings",
+    "main.toggle_split": "Split view on/off",
+    "main.stop": "Stop the reply",
+    "main.regenerate": "Regenerate the last reply",
+    "main.edit_last": "Edit your last message",
+    "main.copy_reply": "Copy the last reply",
+    "main.copy_code": "Copy the last code block",
+    "main.attach": "Attach an image",
+    "main.clear_attachments": "Drop pending attachments",
+    "main.select_message": "Select messages",
+    "main.close_tab": "Close the tab",
+    "main.next_tab": "Next tab",
+    "main.previous_tab": "Previous tab",
+    "main.other_pane": "Other pane of the split",
+    "main.focus_list": "Go to the conversation list",
+    "main.toggle_sidebar": "Hide or show the conversation list",
+    "main.start_demo": "Start the demo",
+}
+"""What the palette calls a binding (by id); others go by their description."""
+
+LIST_ACTIONS = (
+    ("list.rename", "Rename conversation", "rename"),
+    ("list.archive", "Archive conversation", "archive"),
+    ("list.delete", "Delete conversation", "delete"),
+)
+"""The conversation list's actions (binding id, name, action) that the palette applies to the
+conversation in view."""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    keys: str
+    help: str
+    run: Callable[[], Awaitable[object]]
+
+
+class StudioCommands(Provider):
+    """Studio's actions for the command palette."""
+
+    def keys(self, binding: Binding) -> str:
+        """The binding's keys as the user's keymap maps them (the first two)."""
+        keymap = getattr(self.app, "keymap", {})
+        keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
+        return ", ".join(k.strip() for k in keys.split(",")[:2])
+
+    def _from_bindings(self, node: DOMNode) -> Iterator[Command]:
+        for binding in declared_bindings(node):
+            if node.check_action(binding.action.partition("(")[0], ()) is not True:
+                continue  # not possible now (no reply streaming, no welcome panel...)
+            yield Command(
+                NAMES.get(binding.id or "", binding.description),
+                self.keys(binding),
+                binding.tooltip or binding.description,
+                partial(self.app.run_action, binding.action, node),
+            )
+
+    def commands(self) -> list[Command]:
+        """Every command for the screen the palette was opened on."""
+        from studio.tui.screens.main import MainScreen
+        from studio.tui.widgets.conversation_list import ConversationList
+
+        screen = self.screen
+        found = [*self._from_bindings(self.app), *self._from_bindings(screen)]
+        if not isinstance(screen, MainScreen):
+            return found
+        focus_list = next((b for b in declared_bindings(screen) if b.action == "focus_list"), None)
+        list_bindings = {b.id: b for b in ConversationList.BINDINGS if isinstance(b, Binding)}
+        for binding_id, name, action in LIST_ACTIONS:
+            binding = list_bindings.get(binding_id)
+            keys = ""
+            if binding is not None and focus_list is not None:
+                keys = f"{self.keys(focus_list)} then {self.keys(binding)}"
+            found.append(
+                Command(
+                    name,
+                    keys,
+                    f"{name} (the one in view)",
+                    partial(self._list_action, screen, action),
+                )
+            )
+        return found
+
+    async def _list_action(self, screen: DOMNode, action: str) -> None:
+        from studio.tui.screens.main import MainScreen
+        from studio.tui.widgets.conversation_list import ConversationList
+
+        if isinstance(screen, MainScreen) and screen.active_id is not None:
+            screen.post_message(ConversationList.Chosen(action, screen.active_id))
+
+    @staticmethod
+    def _display(name: Content | str, keys: str) -> Content:
+        shown = name if isinstance(name, Content) else Content(name)
+        return Content.assemble(shown, ("  " + keys, "dim")) if keys else shown
+
+    async def discover(self) -> Hits:
+        for command in sorted(self.commands(), key=lambda c: c.name):
+            yield DiscoveryHit(
+                self._display(command.name, command.keys),
+                command.run,
+                text=command.name,
+                help=command.help,
+            )
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self.commands():
+            score = matcher.match(command.name)
+            if score > 0:
+                yield Hit(
+                    score,
+                    self._display(matcher.highlight(command.name), command.keys),
+                    command.run,
+                    text=command.name,
+                    help=command.help,
+                )
