@@ -95,8 +95,11 @@ async def test_tabs_and_split_view(make_app: Callable[..., StudioApp]) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = main_screen(app)
         first = screen.active_id
+        # Drafts in both: a blank conversation would be dropped when left.
+        await pilot.press(*"a draft")
         await pilot.press("ctrl+n")
         await wait_for(lambda: len(screen.open_ids) == 2)
+        await pilot.press(*"a draft")
         second = screen.active_id
         assert second != first
         await pilot.press("alt+left")
@@ -129,10 +132,14 @@ async def test_tabs_and_selection_are_restored(make_app: Callable[..., StudioApp
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "Kept across restarts")
         await reply_done(app, 2)
-        await pilot.press("ctrl+n")
-        await pilot.press("ctrl+n")
         screen = main_screen(app)
+        # Each new one gets a draft: a blank conversation would be dropped when left.
+        await pilot.press("ctrl+n")
+        await wait_for(lambda: len(screen.open_ids) == 2)
+        await pilot.press(*"draft two")
+        await pilot.press("ctrl+n")
         await wait_for(lambda: len(screen.open_ids) == 3)
+        await pilot.press(*"draft three")
         await pilot.press("alt+left")
         open_ids, active = list(screen.open_ids), screen.active_id
     again = make_app()

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Static, Tab, Tabs
+from textual.widgets import Static, Tab, Tabs, TextArea
 
 from studio.api.errors import MediaInputError
 from studio.textsafe import clean_line
 from studio.tui.screens import main_layout
+from studio.tui.screens.keeping import Keeper
 from studio.tui.screens.main_layout import MainScreenLayout
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
 from studio.tui.widgets.footer import KeyBar
+from studio.tui.widgets.prompt import PromptInput
 
 
 def _bind(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
@@ -75,6 +79,14 @@ class MainScreen(MainScreenLayout):
             # shown: fewer widgets and less CSS before the first frame.
         yield KeyBar()
 
+    @cached_property
+    def keeper(self) -> Keeper:
+        """Drafts, blank conversations and the archive undo."""
+        return Keeper(self)
+
+    def on_unmount(self) -> None:
+        self.keeper.quitting()  # every draft saved, blank conversations gone
+
     async def on_mount(self) -> None:
         self.refresh_list()
         if self.studio.gateway.needs_key:
@@ -129,23 +141,29 @@ class MainScreen(MainScreenLayout):
             self.open_ids.append(cid)
             tab = Tab(_tab_label(conversation.title), id=f"tab-{cid}")
             await self.query_one(Tabs).add_tab(tab)
-            await self.query_one("#panes").mount(ChatPane(cid))
+            pane = ChatPane(cid)
+            await self.query_one("#panes").mount(pane)
+            await self.keeper.restore(pane)
         if activate:
             await self.activate(cid)
 
-    async def activate(self, cid: int) -> None:
+    async def activate(self, cid: int, *, focus: bool = True) -> None:
         if cid not in self.open_ids:
             return
+        previous = self.active_id
         if self.split and cid != self.active_id:
             self.partner_id = self.active_id  # the previous pane stays visible beside the new one
         self.active_id = cid
         self.query_one(Tabs).active = f"tab-{cid}"
         self._layout()
         pane = self.active_pane
-        if pane is not None and not self.studio.gateway.needs_key:
+        if focus and pane is not None and not self.studio.gateway.needs_key:
             pane.focus_prompt()
         self.refresh_list(selected=cid)
         self._save_tabs()
+        left = self.pane(previous) if previous != cid else None
+        if left is not None and previous is not None and not left.display:
+            await self.keeper.left(previous)
 
     def _layout(self) -> None:
         fit = self.fit_layout()
@@ -166,9 +184,11 @@ class MainScreen(MainScreenLayout):
         if cid != self.active_id and not self._restoring:
             await self.activate(cid)
 
-    async def close_conversation(self, cid: int) -> None:
+    async def close_conversation(self, cid: int, *, focus: bool = True) -> None:
+        """Close the tab; a conversation that never got anything is deleted too."""
         if cid not in self.open_ids:
             return
+        blank = self.keeper.closing(cid)
         pane = self.pane(cid)
         if pane is not None:
             pane.stop()
@@ -179,11 +199,17 @@ class MainScreen(MainScreenLayout):
         if self.partner_id == cid:
             self.partner_id = None
             self.split = False
+        if blank:
+            self.studio.store.delete_conversation(cid)
         if not self.open_ids:
-            await self.open_conversation(self.studio.store.create_conversation().id)
+            fresh = self.studio.store.create_conversation().id
+            await self.open_conversation(fresh, activate=False)
+            await self.activate(fresh, focus=focus)
             self.refresh_list()
         elif self.active_id == cid:
-            await self.activate(self.open_ids[max(0, index - 1)])
+            await self.activate(self.open_ids[max(0, index - 1)], focus=focus)
+        elif blank:
+            self.refresh_list()
         self._save_tabs()
 
     # -- messages from children -------------------------------------------------------------------
@@ -198,8 +224,15 @@ class MainScreen(MainScreenLayout):
         conversation = self.studio.store.get_conversation(event.conversation_id)
         if conversation is not None:
             self._relabel(conversation.id, conversation.title, streaming=event.streaming)
-        if not event.streaming:
+        if event.streaming:
+            self.keeper.save(event.conversation_id)  # sent: the draft is gone
+        else:
             self.refresh_list()
+
+    @on(TextArea.Changed)
+    def _prompt_changed(self, event: TextArea.Changed) -> None:
+        if isinstance(event.text_area, PromptInput):
+            self.keeper.prompt_changed(event.text_area)
 
     def _relabel(self, cid: int, title: str, *, streaming: bool = False) -> None:
         for tab in self.query(f"#tab-{cid}"):
@@ -215,6 +248,11 @@ class MainScreen(MainScreenLayout):
             self.refresh_list()
         elif event.action == "new":
             await self.action_new_conversation()
+        elif event.action == "leave":
+            if self.active_pane is not None:
+                self.active_pane.focus_prompt()
+        elif event.action == "undo":
+            await self.keeper.undo()
         elif cid is None:
             return
         elif event.action == "open":
@@ -224,12 +262,7 @@ class MainScreen(MainScreenLayout):
             if conversation is not None:
                 self._rename(cid, conversation.title)
         elif event.action == "archive":
-            conversation = store.get_conversation(cid)
-            if conversation is not None:
-                store.set_archived(cid, not conversation.archived)
-                if not conversation.archived:
-                    await self.close_conversation(cid)
-                self.refresh_list()
+            await self.keeper.archive(cid)
         elif event.action == "delete":
             self._delete(cid)
 
@@ -252,10 +285,15 @@ class MainScreen(MainScreenLayout):
         question = f"Delete “{title}” and its {conversation.message_count} messages?"
         from studio.tui.screens.dialogs import Confirm
 
+        listing = self.query_one(ConversationList)
+        in_list = listing.has_focus_within
         if await self.app.push_screen_wait(Confirm(question)):
-            await self.close_conversation(cid)
+            neighbour = listing.neighbour(cid)
+            await self.close_conversation(cid, focus=not in_list)
             self.studio.store.delete_conversation(cid)
-            self.refresh_list()
+            self.refresh_list(selected=neighbour)
+            if in_list:
+                listing.focus_rows()  # the next key acts on the neighbour
             self.notify(f"Deleted “{title}”", markup=False)
 
     # -- actions -----------------------------------------------------------------------------------
@@ -356,11 +394,13 @@ class MainScreen(MainScreenLayout):
             self.notify(str(exc), severity="error", timeout=8, markup=False)
             return
         await pane.attach(attachment)
+        self.keeper.save(pane.conversation_id)
         pane.focus_prompt()
 
     async def action_clear_attachments(self) -> None:
         if self.active_pane is not None:
             await self.active_pane.clear_attachments()
+            self.keeper.save(self.active_pane.conversation_id)
 
     def action_select_message(self) -> None:
         if self.active_pane is not None:

@@ -19,6 +19,7 @@ from studio.tui.widgets.conversation_list import ConversationList
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
+    from studio.tui.screens.keeping import Keeper
     from studio.tui.widgets.job_sidebar import JobSidebar
 
 WELCOME = """\
@@ -59,11 +60,19 @@ class MainScreenBase(Screen[None]):
     def active_pane(self) -> ChatPane | None:
         return self.pane(self.active_id)
 
+    @property
+    def keeper(self) -> Keeper:
+        """Drafts, blank conversations and the archive undo (MainScreen)."""
+        raise NotImplementedError
+
     def refresh_list(self, selected: int | None = None) -> None:
         sidebar = self.query_one(ConversationList)
         conversations = self.studio.store.list_conversations(
             archived=sidebar.show_archived, title_filter=sidebar.filter_text or None
         )
+        hidden = self.keeper.hidden_from_list(conversations)
+        if hidden:
+            conversations = [c for c in conversations if c.id not in hidden]
         sidebar.show(conversations, selected=selected)
 
     # -- gateway --------------------------------------------------------------------------------
@@ -141,17 +150,25 @@ class MainScreenBase(Screen[None]):
             self.refresh_list()
 
     @on(ChatPane.MediaCommand)
-    async def _media_command(self, event: ChatPane.MediaCommand) -> None:
+    def _media_command(self, event: ChatPane.MediaCommand) -> None:
+        """Submit in a worker, as the F10/F12 forms do: a slow create never holds up this
+        screen's messages (the list, its filter, tabs) while it is in flight."""
+        self.run_worker(
+            self._submit_media_command(event.kind, event.prompt, event.conversation_id),
+            group="media-command",
+        )
+
+    async def _submit_media_command(self, kind: str, prompt: str, cid: int) -> None:
         from studio.tui.screens.media_forms import MediaRequest
 
         settings = self.studio.settings
-        if event.kind == "image":
-            request = MediaRequest("seedream", settings.image_model, event.prompt)
+        if kind == "image":
+            request = MediaRequest("seedream", settings.image_model, prompt)
         elif "kling" in settings.video_model:
-            request = MediaRequest("kling", settings.video_model, event.prompt, action="text2video")
+            request = MediaRequest("kling", settings.video_model, prompt, action="text2video")
         else:
-            request = MediaRequest("seedance", settings.video_model, event.prompt)
-        await self.studio.submit_media(request, event.conversation_id)
+            request = MediaRequest("seedance", settings.video_model, prompt)
+        await self.studio.submit_media(request, cid)
         self.refresh_list()
 
     # -- welcome (no key) ------------------------------------------------------------------------

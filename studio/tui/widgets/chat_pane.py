@@ -211,7 +211,8 @@ class ChatPane(ChatFlows):
         await self.send(event.text)
 
     async def send(self, text: str) -> None:
-        """Add the user's message and stream a reply to it.
+        """Add the user's message and stream a reply to it. ``text`` is the prompt as it was
+        when Enter was pressed (the prompt cleared itself then); what is refused goes back.
 
         In edit mode the text replaces the message being edited and everything after it (a
         reply still streaming is stopped first), except a ``/command``: that leaves edit mode
@@ -223,6 +224,7 @@ class ChatPane(ChatFlows):
                 markup=False,
             )
         if self.streaming and self.editing is None:
+            self._give_back(text)
             self.notify(
                 "A reply is still streaming — press esc to stop it first.",
                 severity="warning",
@@ -237,17 +239,17 @@ class ChatPane(ChatFlows):
         command, _, rest = text.strip().partition(" ")
         if command in ("/image", "/video"):
             if not rest.strip():
+                self._give_back(text)
                 self.notify(f"Usage: {command} PROMPT", severity="warning", markup=False)
                 return
             message = store.add_message(self.conversation_id, Role.USER, text.strip())
+            self.post_message(self.MediaCommand(self.conversation_id, command[1:], rest.strip()))
             store.add_prompt_history(text)
             prompt.remember(text)
-            prompt.text = ""
-            await self._append_view(MessageView(message))
             title = title_from_prompt(f"{command[1:].capitalize()}: {rest.strip()}")
             if store.set_auto_title(self.conversation_id, title):
                 self.post_message(self.TitleChanged(self.conversation_id, title))
-            self.post_message(self.MediaCommand(self.conversation_id, command[1:], rest.strip()))
+            await self._append_view(MessageView(message))
             return
         attachments = list(self.pending)
         draft = self._draft
@@ -259,7 +261,6 @@ class ChatPane(ChatFlows):
         message = store.add_message(self.conversation_id, Role.USER, text, attachments=attachments)
         store.add_prompt_history(text)
         prompt.remember(text)
-        prompt.text = ""
         if edited is not None and draft:
             prompt.text = draft  # what the prompt held before edit mode
             prompt.move_cursor(prompt.document.end)
@@ -462,6 +463,12 @@ class ChatPane(ChatFlows):
             log.scroll_page_down(animate=False)
         else:
             log.scroll_relative(y=-3 if event.how == "up" else 3, animate=False)
+
+    def _give_back(self, text: str) -> None:
+        """Put a prompt that was not sent back in the prompt (before anything typed since)."""
+        prompt = self.query_one(PromptInput)
+        prompt.text = f"{text}\n{prompt.text}" if prompt.text.strip() else text
+        prompt.move_cursor(prompt.document.end)
 
     # -- attachments ---------------------------------------------------------------------------
 

@@ -196,7 +196,7 @@ class PromptInput(SafeTextArea):
             event.prevent_default()
             event.stop()
             return
-        action = None
+        action = self._own_action(key)
         if action is not None:
             # The prompt's own keys run here, in order with the typed characters: bubbling up
             # to the bindings waits for every busy ancestor (a pane mounting a message), and
@@ -234,6 +234,9 @@ class PromptInput(SafeTextArea):
     def action_send(self) -> None:
         text = self.text
         if text.strip():
+            # Read once and cleared here, before the pane (busy, maybe) handles it: what is
+            # typed next starts a new prompt instead of joining this one.
+            self.text = ""
             self.post_message(self.Submitted(self, text))
 
     def action_newline(self) -> None:
