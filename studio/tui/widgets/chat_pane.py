@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Button, Static
@@ -29,7 +30,7 @@ from studio.store import (
 from studio.textsafe import clean_line
 from studio.tui.conversation import api_messages, title_from_prompt
 from studio.tui.heap import HeapFreeze
-from studio.tui.widgets.chat_flows import ChatFlows
+from studio.tui.widgets.chat_flows import MessageFlows
 from studio.tui.widgets.message_view import MessageView, chip_label
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.status_line import StatusLine
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
     from studio.store import Store
+    from studio.tui.app import StudioApp
 
 EMPTY_HINT = """\
 [b]A new conversation[/b] with [b]$model[/b].
@@ -91,8 +93,29 @@ class FinishedReply:
         )
 
 
-class ChatPane(ChatFlows):
-    """A conversation pane. Several can be open (tabs) and two shown at once (split view)."""
+class ChatPane(Vertical):
+    """A conversation pane. Several can be open (tabs) and two shown at once (split view).
+
+    What it does to messages already shown (regenerate, edit mode, delete with undo, copy) is
+    in :attr:`flows`, a :class:`MessageFlows`; the pane owns the keys and hands those on.
+    """
+
+    BINDINGS = [
+        Binding(
+            "escape",
+            "cancel_edit",
+            "Cancel edit",
+            tooltip="Leave edit mode; nothing is deleted and the prompt gets back what it held",
+            id="chat.cancel_edit",
+        ),
+        Binding(
+            "u",
+            "undo_delete",
+            "Undo delete",
+            tooltip="Bring back the message just deleted (for a few seconds)",
+            id="chat.undo_delete",
+        ),
+    ]
 
     @dataclass
     class TitleChanged(TextualMessage):
@@ -115,6 +138,9 @@ class ChatPane(ChatFlows):
     def __init__(self, conversation_id: int) -> None:
         super().__init__(id=f"pane-{conversation_id}", classes="chat-pane")
         self.conversation_id = conversation_id
+        self.streaming_view: MessageView | None = None
+        """The reply streaming now, if any."""
+        self.flows = MessageFlows(self)
         self.pending: list[NewAttachment] = []
         self._oldest_position: int | None = None
         self._loading = False
@@ -123,6 +149,70 @@ class ChatPane(ChatFlows):
         """Finished replies the store refused, by message id: saved again before the next
         write and every :data:`RETRY_SAVE_EVERY` s."""
         self._retry_timer: Timer | None = None
+
+    # -- what the message flows use, and the keys and calls the pane hands on to them --------------
+
+    @property
+    def studio(self) -> StudioApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def streaming(self) -> bool:
+        return self.streaming_view is not None
+
+    def views(self) -> list[MessageView]:
+        return list(self.query(MessageView))
+
+    def focus_prompt(self) -> None:
+        self.query_one(PromptInput).focus()
+
+    @property
+    def editing(self) -> Message | None:
+        """The message being edited (edit mode), or ``None``."""
+        return self.flows.editing
+
+    @property
+    def edit_draft(self) -> str | None:
+        """In edit mode, the unsent draft (what the prompt held before); else ``None``."""
+        return self.flows.edit_draft
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_edit":
+            return self.flows.editing is not None
+        if action == "undo_delete":
+            return self.flows.can_undo
+        return True
+
+    def action_cancel_edit(self) -> None:
+        self.flows.cancel_edit()
+
+    async def action_undo_delete(self) -> None:
+        await self.flows.undo_delete()
+
+    async def regenerate(self, view: MessageView | None = None) -> None:
+        """Replace the last reply with a new one (a streaming one is stopped and replaced)."""
+        await self.flows.regenerate(view)
+
+    def edit_last(self, view: MessageView | None = None) -> None:
+        """Edit mode on the last user message: Enter replaces it, esc leaves."""
+        self.flows.edit_last(view)
+
+    def leave_edit(self, *, restore: bool = True) -> Message | None:
+        """Leave edit mode (``restore``: the prompt gets back what it held)."""
+        return self.flows.leave_edit(restore=restore)
+
+    def copy_target(self, what: str) -> str | None:
+        """The text to copy: ``reply`` (last reply) or ``code`` (last code block)."""
+        return self.flows.copy_target(what)
+
+    def nothing_to_copy(self, what: str) -> str:
+        """Why :meth:`copy_target` found nothing, in words."""
+        return self.flows.nothing_to_copy(what)
+
+    @on(MessageView.Action)
+    async def _message_action(self, event: MessageView.Action) -> None:
+        event.stop()
+        await self.flows.message_action(event)
 
     def compose(self) -> ComposeResult:
         conversation = self.studio.store.get_conversation(self.conversation_id)
@@ -218,7 +308,7 @@ class ChatPane(ChatFlows):
         reply still streaming is stopped first), except a ``/command``: that leaves edit mode
         with nothing deleted and is sent as it would be outside it."""
         if self.editing is not None and text.lstrip().startswith("/"):
-            self.leave_edit(restore=False)
+            self.flows.leave_edit(restore=False)
             self.notify(
                 "Left edit mode — your earlier message is kept (a /command never replaces it).",
                 markup=False,
@@ -252,12 +342,12 @@ class ChatPane(ChatFlows):
             await self._append_view(MessageView(message))
             return
         attachments = list(self.pending)
-        draft = self._draft
-        edited = self.leave_edit(restore=False)
+        draft = self.flows.edit_draft or ""
+        edited = self.flows.leave_edit(restore=False)
         if edited is not None:
             attachments = self._reattach(edited) + attachments
             store.delete_messages_from(self.conversation_id, edited.position)
-            await self._remove_views_from(edited.position)
+            await self.flows.remove_views_from(edited.position)
         message = store.add_message(self.conversation_id, Role.USER, text, attachments=attachments)
         store.add_prompt_history(text)
         prompt.remember(text)
@@ -281,7 +371,7 @@ class ChatPane(ChatFlows):
         reply = store.start_reply(self.conversation_id, model=model)
         view = MessageView(reply, streaming=True)
         await self._append_view(view)
-        self._streaming_view = view
+        self.streaming_view = view
         self.post_message(self.StreamingChanged(self.conversation_id, True))
         params: dict[str, Any] = {
             "temperature": conversation.temperature,
@@ -351,8 +441,8 @@ class ChatPane(ChatFlows):
                 await markdown.finish(text)
             finally:
                 # Whatever failed above: the pane streams no more and the heap is given back.
-                if self._streaming_view is view:
-                    self._streaming_view = None
+                if self.streaming_view is view:
+                    self.streaming_view = None
                 self.post_message(self.StreamingChanged(self.conversation_id, False))
                 # After the final frame (the app outlives this pane), or now if it is closing.
                 if not self.app.call_after_refresh(HeapFreeze.release):
