@@ -40,7 +40,8 @@ class AnyFastError(Exception):
 
     ``retryable`` says whether trying again later can help (a 429, a 5xx, a dropped connection);
     ``uncertain`` says the request may have reached the server before it failed, so a paid create
-    must not be resubmitted blindly.
+    must not be resubmitted blindly. For timeouts, ``waited`` is how long the client waited
+    (seconds) and ``setting`` the user setting that sets the limit.
     """
 
     default_message = "AnyFast request failed"
@@ -57,6 +58,8 @@ class AnyFastError(Exception):
         uncertain: bool = False,
         retry_after: float | None = None,
         raw: Any = None,
+        waited: float | None = None,
+        setting: str | None = None,
     ) -> None:
         self.message = message or self.default_message
         self.status = status
@@ -67,6 +70,8 @@ class AnyFastError(Exception):
         self.uncertain = uncertain
         self.retry_after = retry_after
         self.raw = raw
+        self.waited = waited
+        self.setting = setting
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -141,18 +146,6 @@ class APITimeoutError(APIConnectionError):
 
     default_message = "The gateway did not answer in time"
 
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        waited: float | None = None,
-        setting: str | None = None,
-        **kw: Any,
-    ) -> None:
-        super().__init__(message, **kw)
-        self.waited = waited
-        self.setting = setting
-
 
 class StreamError(AnyFastError):
     """A stream that failed after it started; ``partial`` holds the text received so far."""
@@ -175,18 +168,6 @@ class StreamStalledError(StreamError):
     ``waited`` and ``setting`` as for :class:`APITimeoutError`."""
 
     default_message = "The reply stalled: no content arrived for too long"
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        waited: float | None = None,
-        setting: str | None = None,
-        **kw: Any,
-    ) -> None:
-        super().__init__(message, **kw)
-        self.waited = waited
-        self.setting = setting
 
 
 class MediaInputError(AnyFastError):
