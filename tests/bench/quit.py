@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from startup import COLUMNS, LINES, Terminal
+from startup import COLUMNS, LINES, Terminal, spawn_demo
 
 TARGET = 0.3
 START_TIMEOUT = 30.0
@@ -41,33 +41,7 @@ QUIT_TIMEOUT = 10.0
 
 
 def _spawn(home: str, cache: str) -> tuple[subprocess.Popen[bytes], Terminal]:
-    import fcntl
-    import struct
-    import termios
-
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 1600, 960))
-    env = {
-        **os.environ,
-        "TERM": "xterm-256color",
-        "COLUMNS": str(COLUMNS),
-        "LINES": str(LINES),
-        "STUDIO_HOME": home,
-        "PYTHONPYCACHEPREFIX": cache,
-    }
-    for name in ("ANYFAST_API_KEY", "ANYFAST_BASE_URL", "STUDIO_CONFIG", "TEXTUAL"):
-        env.pop(name, None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "studio", "--demo"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
-        close_fds=True,
-    )
-    os.close(slave)
+    proc, master = spawn_demo(home, cache)
     return proc, Terminal(master)
 
 

@@ -152,14 +152,16 @@ def _reply(query: bytes) -> bytes:
     return b""
 
 
-def launch(home: str, idle: float, *, silent: bool = False, cache: str | None = None) -> Launch:
-    """Start ``studio --demo`` in a pseudo-terminal, measure it, and quit it.
-
-    ``cache``: Python keeps compiled bytecode there (``PYTHONPYCACHEPREFIX``) as it does for any
-    user; ``None`` runs with the environment as it is, which may forbid writing bytecode."""
+def spawn_demo(
+    home: str, cache: str | None, *, pixels: bool = True
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``studio --demo`` in a fresh pseudo-terminal of COLUMNS x LINES; return the process
+    and the terminal's master side. ``cache``: where Python keeps compiled bytecode
+    (``PYTHONPYCACHEPREFIX``), as it does for any user; ``None`` keeps the environment's way.
+    ``pixels``: report a pixel size (as terminals with graphics do)."""
     master, slave = os.openpty()
-    pixels = (0, 0) if silent else (COLUMNS * CELL_WIDTH, LINES * CELL_HEIGHT)
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, *pixels))
+    size = (COLUMNS * CELL_WIDTH, LINES * CELL_HEIGHT) if pixels else (0, 0)
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, *size))
     env = {
         **os.environ,
         "TERM": "xterm-256color",
@@ -172,7 +174,6 @@ def launch(home: str, idle: float, *, silent: bool = False, cache: str | None = 
     if cache is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = cache
-    started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "studio", "--demo"],
         stdin=slave,
@@ -183,6 +184,16 @@ def launch(home: str, idle: float, *, silent: bool = False, cache: str | None = 
         close_fds=True,
     )
     os.close(slave)
+    return proc, master
+
+
+def launch(home: str, idle: float, *, silent: bool = False, cache: str | None = None) -> Launch:
+    """Start ``studio --demo`` in a pseudo-terminal, measure it, and quit it.
+
+    ``cache``: Python keeps compiled bytecode there (``PYTHONPYCACHEPREFIX``) as it does for any
+    user; ``None`` runs with the environment as it is, which may forbid writing bytecode."""
+    started = time.perf_counter()
+    proc, master = spawn_demo(home, cache, pixels=not silent)
     terminal = Terminal(master, silent=silent)
     try:
         deadline = started + START_TIMEOUT
