@@ -256,18 +256,15 @@ async def test_the_settings_dialog_fits_and_shows_why_save_failed(
         assert "Temperature" in str(error.render()) and on_screen(error)
         assert app.focused is form.query_one("#temperature") and on_screen(app.focused)
         # A shorter terminal: the fields scroll, the buttons stay, focus scrolls into view.
+        # Scrolling into view is animated and may take a few frames: wait for it.
         await pilot.resize_terminal(80, 18)
-        await pilot.pause()
-        assert on_screen(save) and on_screen(error)
+        await wait_for(lambda: on_screen(save) and on_screen(error))
         form.query_one("#max_tokens", Input).focus()
-        await pilot.pause()
-        assert on_screen(form.query_one("#max_tokens"))
+        await wait_for(lambda: on_screen(form.query_one("#max_tokens")))
         form.query_one("#system").focus()
-        await pilot.pause()
-        assert on_screen(form.query_one("#system"))
+        await wait_for(lambda: on_screen(form.query_one("#system")))
         await pilot.press("tab", "tab", "tab")
-        await pilot.pause()
-        assert app.focused is save and on_screen(save)
+        await wait_for(lambda: app.focused is save and on_screen(save))
         form.query_one("#temperature", Input).value = "0.5"
         await pilot.press("ctrl+s")
         await wait_for(lambda: app.screen is not form)
