@@ -15,7 +15,6 @@ from textual.command import Provider
 from textual.driver import Driver
 from textual.notifications import SeverityLevel
 
-from studio.api.errors import AnyFastError, MediaInputError, describe
 from studio.config import Settings, set_value
 from studio.paths import data_dir, ensure_dir
 from studio.store import NewAttachment, Store, StoreUnavailable
@@ -95,9 +94,11 @@ class StudioApp(ErrorHookApp[None]):
         """Set when the database turned out unusable while the app ran (``run_app`` says so)."""
         self.store = store or Store.open()
         self.gateway = gateway or Gateway(settings, demo=demo)
+        from studio.tui.job_actions import JobActions
         from studio.tui.jobs import JobsController
 
         self.jobs = JobsController(self, jobs_config)
+        self.job_actions = JobActions(self)
         self.recovered = self.store.recover_interrupted()
         self.keymap: dict[str, str] = {}
         """The user's keymap as applied: binding id -> keys (the entries that were sound)."""
@@ -308,74 +309,14 @@ class StudioApp(ErrorHookApp[None]):
             self.push_screen(GalleryScreen())
 
     def action_new_image(self) -> None:
-        self.run_worker(self._new_media("image"), exclusive=True, group="media-form")
+        self.run_worker(self.job_actions.new_media("image"), exclusive=True, group="media-form")
 
     def action_new_video(self) -> None:
-        self.run_worker(self._new_media("video"), exclusive=True, group="media-form")
-
-    async def _new_media(self, kind: str, prompt: str = "", cid: int | None = None) -> None:
-        from studio.tui.screens.media_forms import ImageForm, VideoForm
-
-        if self.gateway.needs_key:
-            self.notify("Set a key or start the demo first (see the welcome panel).", markup=False)
-            return
-        form = (
-            ImageForm(self.settings.image_model, prompt)
-            if kind == "image"
-            else VideoForm(self.settings.video_model, prompt)
-        )
-        request = await self.push_screen_wait(form)
-        if request is not None:
-            await self.submit_media(request, cid)
-
-    async def submit_media(self, request: object, cid: int | None = None) -> None:
-        from studio.jobs.submission import JobRequestError
-        from studio.tui.screens.media_forms import MediaRequest
-
-        assert isinstance(request, MediaRequest)
-        try:
-            job = await self.jobs.submit(request, cid)
-        except (AnyFastError, JobRequestError, MediaInputError) as exc:
-            self.notify(
-                describe(exc) if isinstance(exc, AnyFastError) else str(exc),
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
-            return
-        self.notify(
-            f"{job.kind.value.capitalize()} job #{job.id} submitted — ctrl+g shows it",
-            markup=False,
-        )
+        self.run_worker(self.job_actions.new_media("video"), exclusive=True, group="media-form")
 
     async def job_action(self, job_id: int, action: str) -> None:
-        if action == "remove":
-            self.run_worker(self._remove_job(job_id), group="job-remove")
-            return
-        message = await self.jobs.act(job_id, action)
-        if message:
-            self.notify(message, timeout=10, markup=False)
-
-    async def _remove_job(self, job_id: int) -> None:
-        from studio.tui.screens.dialogs import Choice
-
-        answer = await self.push_screen_wait(
-            Choice(
-                f"Remove job #{job_id} from the list?",
-                [
-                    ("delete", "Remove and delete its files"),
-                    ("keep", "Remove, keep the files"),
-                    ("cancel", "Cancel"),
-                ],
-            )
-        )
-        if answer in ("delete", "keep"):
-            removed = await self.jobs.remove(job_id, delete_files=answer == "delete")
-            self.notify(removed, markup=False)
-            from studio.tui.screens.job_detail import JobDetail
-
-            if isinstance(self.screen, JobDetail):
-                self.screen.dismiss()
+        """A job's detail view (or the queue) asks for ``action`` on job ``job_id``."""
+        await self.job_actions.act(job_id, action)
 
     # -- help and the command palette ----------------------------------------------------------
 

@@ -3,25 +3,19 @@
 The engine (``studio.jobs``) knows nothing of Textual; it calls ``on_change(job)`` after every
 committed change. This controller records the change and redraws at most
 :data:`REDRAW_HZ` times a second, never once per poll response. When a job finishes or fails
-it shows a toast, rings the bell (``bell`` setting) and, for jobs started from a conversation,
-adds the result there.
+:class:`~studio.tui.job_reports.JobReporter` tells the user; what the user asks of jobs is
+carried out by :class:`~studio.tui.job_actions.JobActions`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.api.errors import AnyFastError, describe
-from studio.jobs import Job, JobKind, JobState
+from studio.jobs import Job, JobState
 from studio.paths import media_dir
-from studio.store import MessageStatus, NewAttachment, Role
+from studio.tui.job_reports import JobReporter
 
 if TYPE_CHECKING:
     from studio.jobs import EngineConfig, JobEngine
@@ -29,8 +23,6 @@ if TYPE_CHECKING:
     from studio.tui.screens.media_forms import MediaRequest
 
 REDRAW_HZ = 4
-PREVIEW_LIMIT = 8 * 1024 * 1024
-"""Images up to this size are copied into the conversation (for its preview)."""
 FINAL = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.TIMED_OUT})
 
 
@@ -47,6 +39,7 @@ class JobsController:
         self._starting: asyncio.Lock | None = None
         self.error: str | None = None
         self._title = "AnyFast Studio"
+        self.reporter = JobReporter(app)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -94,7 +87,7 @@ class JobsController:
         self.jobs[job.id] = job
         self.dirty = True
         if job.state in FINAL and (before is None or before.state != job.state):
-            self._finished(job)
+            self.reporter.finished(job)
 
     def _redraw(self) -> None:
         if not self.dirty:
@@ -111,64 +104,6 @@ class JobsController:
             self.app.set_terminal_title(title)
         for listener in list(self.listeners):
             listener()
-
-    def _finished(self, job: Job) -> None:
-        app = self.app
-        what = f"{job.kind.value.capitalize()} job #{job.id}"
-        if job.state is JobState.SUCCEEDED:
-            saved = [f.path for f in job.files if f.done]
-            where = f" — saved {Path(saved[0]).name}" if saved else ""
-            extra = f" (+{len(saved) - 1} more)" if len(saved) > 1 else ""
-            app.notify(
-                f"{what} is done{where}{extra}", title="Job finished", timeout=8, markup=False
-            )
-        else:
-            reason = job.failure_reason or job.message or job.state.value
-            app.notify(
-                f"{what} {job.state.value.replace('_', ' ')}: {reason}",
-                title="Job failed",
-                severity="error",
-                timeout=12,
-                markup=False,
-            )
-        if app.settings.bell:
-            app.bell()
-        if job.conversation_id is not None:
-            self._report_in_conversation(job)
-
-    def _report_in_conversation(self, job: Job) -> None:
-        store = self.app.store
-        if store.get_conversation(job.conversation_id or 0) is None:
-            return
-        attachments: list[NewAttachment] = []
-        if job.state is JobState.SUCCEEDED:
-            lines = [f"{job.kind.value.capitalize()} job #{job.id} is done ({job.model})."]
-            for file in job.files:
-                if not file.done:
-                    continue
-                lines.append(f"- `{file.path}`")
-                if job.kind is JobKind.IMAGE and _small(file.path):
-                    attachments.append(_attachment(file.path))
-            from studio.tui.widgets.job_sidebar import item_errors
-
-            for item in item_errors(job):
-                index = int(str(item.get("index", 0))) + 1
-                lines.append(f"- image {index} failed: {item.get('message')} ({item.get('code')})")
-            status, error = MessageStatus.COMPLETE, None
-        else:
-            lines = [f"{job.kind.value.capitalize()} job #{job.id} did not finish."]
-            status = MessageStatus.ERROR
-            error = job.failure_reason or job.message or job.state.value
-        message = store.add_message(
-            job.conversation_id or 0,
-            Role.ASSISTANT,
-            "\n".join(lines),
-            attachments=attachments,
-            model=job.model,
-            status=status,
-            error=error,
-        )
-        self.app.message_added(message)
 
     # -- requests from screens -------------------------------------------------------------------
 
@@ -195,84 +130,11 @@ class JobsController:
         self._changed(job)
         return job
 
-    async def act(self, job_id: int, action: str) -> str:
-        """Carry out a job action from the detail view; returns what to tell the user."""
-        engine = await self.ensure_started()
-        job = self.jobs.get(job_id) or self.app.store.get_job(job_id)
-        if job is None:
-            return f"Job #{job_id} is gone."
-        try:
-            if action == "cancel":
-                job = await engine.cancel(job_id)
-                return (
-                    f"Job #{job_id} is no longer tracked. The gateway has no cancel: "
-                    "the task may still finish, and be billed."
-                )
-            if action == "retry":
-                new = await engine.retry(job_id)
-                self._changed(new)
-                return f"Resubmitted as job #{new.id} with the same parameters."
-            if action == "recheck":
-                job = await engine.recheck(job_id)
-                return f"Job #{job_id}: {job.message or job.state.value}"
-            if action == "copy_url":
-                urls = [f.url for f in job.files if f.url]
-                await self.app.copy_text("\n".join(urls), "URL")
-                return ""
-            if action == "copy_path":
-                paths = [f.path for f in job.files if f.done]
-                await self.app.copy_text("\n".join(paths), "path")
-                return ""
-            if action == "open_file":
-                return open_file(next(f.path for f in job.files if f.done))
-        except AnyFastError as exc:
-            return describe(exc)
-        except ValueError as exc:
-            return str(exc)
-        return ""
+    def record(self, job: Job) -> None:
+        """A job this window created or changed outside the engine's callback (e.g. a retry)."""
+        self._changed(job)
 
-    async def remove(self, job_id: int, delete_files: bool) -> str:
-        engine = await self.ensure_started()
-        removed = await engine.remove(job_id, delete_files)
+    def forget(self, job_id: int) -> None:
+        """A job was removed."""
         self.jobs.pop(job_id, None)
         self.dirty = True
-        if delete_files:
-            return f"Removed job #{job_id} and deleted {len(removed)} file(s)."
-        return f"Removed job #{job_id}; its files stay in the media folder."
-
-
-def _small(path: str) -> bool:
-    try:
-        return os.path.getsize(path) <= PREVIEW_LIMIT
-    except OSError:
-        return False
-
-
-def _attachment(path: str) -> NewAttachment:
-    from studio.api import media
-
-    info = media.describe_image(path)
-    data = Path(path).read_bytes()
-    return NewAttachment(
-        name=Path(path).name,
-        mime=info.mime or "image/png",
-        data=data,
-        width=info.width,
-        height=info.height,
-    )
-
-
-def open_file(path: str) -> str:
-    """Open with the system opener where there is a local display; otherwise say where it is."""
-    from studio.clipboard import has_local_display
-
-    if not has_local_display(os.environ):
-        return f"No local display here (over SSH?). The file is at {path}"
-    opener = {"darwin": "open", "win32": "start"}.get(sys.platform, "xdg-open")
-    if shutil.which(opener) is None:
-        return f"No '{opener}' on this machine. The file is at {path}"
-    try:
-        subprocess.Popen([opener, path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except OSError as exc:
-        return f"Could not open it ({exc.strerror}). The file is at {path}"
-    return f"Opening {Path(path).name}"

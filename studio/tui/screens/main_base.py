@@ -159,16 +159,7 @@ class MainScreenBase(Screen[None]):
         )
 
     async def _submit_media_command(self, kind: str, prompt: str, cid: int) -> None:
-        from studio.tui.screens.media_forms import MediaRequest
-
-        settings = self.studio.settings
-        if kind == "image":
-            request = MediaRequest("seedream", settings.image_model, prompt)
-        elif "kling" in settings.video_model:
-            request = MediaRequest("kling", settings.video_model, prompt, action="text2video")
-        else:
-            request = MediaRequest("seedance", settings.video_model, prompt)
-        await self.studio.submit_media(request, cid)
+        await self.studio.job_actions.media_command(kind, prompt, cid)
         self.refresh_list()
 
     # -- welcome (no key) ------------------------------------------------------------------------
