@@ -77,9 +77,9 @@ SETTING_HELP: dict[str, str] = {
 class Settings:
     """Every user setting with its default; ``SETTING_HELP`` explains each one.
 
-    Change a copy with ``dataclasses.replace``. The last four fields are bookkeeping, not
-    settings: where the API key came from, the file read, warnings found while reading it, and
-    the values taken from the environment.
+    Change a copy with ``dataclasses.replace``. The last five fields are bookkeeping, not
+    settings: where the API key came from, the file read, warnings found while reading it, the
+    values taken from the environment and the names of the settings the file set.
     """
 
     api_key: str | None = None
@@ -103,6 +103,7 @@ class Settings:
     config_path: Path | None = field(default=None, compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
     from_env: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    from_file: frozenset[str] = field(default=frozenset(), compare=False)
 
     def masked_key(self) -> str:
         """The API key masked for display, e.g. ``sk-…abcd``, or ``(not set)``."""
@@ -114,6 +115,23 @@ class Settings:
         origin = {"env": " (from ANYFAST_API_KEY)", "config": " (from the config file)"}
         shown["api_key"] = self.masked_key() + origin.get(self.api_key_source or "", "")
         return shown
+
+    def effective(self, name: str) -> Any:
+        """What setting ``name`` amounts to in use: ``media_dir`` is the folder media goes to
+        (``<data dir>/media`` when unset, always absolute), every other setting its value."""
+        if name == "media_dir":
+            return str(paths.media_dir(self.media_dir))
+        return getattr(self, name)
+
+    def origin(self, name: str) -> str:
+        """Where setting ``name`` came from: ``default``, ``config file`` or the environment
+        variable that set it."""
+        if name in self.from_env:
+            variable = next((v for v, k in ENV_OVERRIDES.items() if k == name), name)
+            return f"from {variable}"
+        if name in self.from_file:
+            return "config file"
+        return "default"
 
     def __repr__(self) -> str:
         items = {name: getattr(self, name) for name in SETTING_NAMES}
@@ -137,6 +155,17 @@ def masked_key(key: str | None) -> str:
 def describe_settings() -> list[tuple[str, Any, str]]:
     """(name, default, explanation) for every setting, in file order."""
     return [(name, _DEFAULTS[name], SETTING_HELP[name]) for name in SETTING_NAMES]
+
+
+def toml_value(value: Any) -> str:
+    """``value`` written as in the settings file (``"text"``, ``true``, ``["a"]``, an inline
+    table for a mapping), so a line of ``studio config show`` can be pasted into it."""
+    if isinstance(value, Mapping):
+        items = [tomli_w.dumps({str(k): v}).strip() for k, v in value.items()]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return tomli_w.dumps({"v": value}).strip()[len("v = ") :]
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -461,6 +490,7 @@ def load_settings(
         config_path=cfg,
         warnings=tuple(warnings),
         from_env=from_env,
+        from_file=frozenset(key for key in table if key in _RULES),
     )
 
 

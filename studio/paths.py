@@ -10,6 +10,10 @@ Two environment variables override the platform defaults (tests use both to isol
     the full path of the configuration file.
 ``STUDIO_HOME``
     a single root for everything: ``config/``, ``data/``, ``cache/`` and ``state/`` live under it.
+
+Every location is absolute: a relative ``STUDIO_HOME``, ``STUDIO_CONFIG`` or ``media_dir`` is
+taken against the working directory when it is decided, so paths recorded from it (job files in
+the store) still point at the same place when read from another directory.
 """
 
 from __future__ import annotations
@@ -34,9 +38,15 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if env is None else env
 
 
+def absolute(path: str | os.PathLike[str]) -> Path:
+    """``path`` with ``~`` expanded, made absolute against the working directory and
+    normalised (``..`` removed); symbolic links are kept as they are."""
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
 def _home(env: Mapping[str, str] | None) -> Path | None:
     value = _env(env).get(ENV_HOME, "").strip()
-    return Path(value).expanduser() if value else None
+    return absolute(value) if value else None
 
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -44,14 +54,14 @@ def config_dir(env: Mapping[str, str] | None = None) -> Path:
     home = _home(env)
     if home is not None:
         return home / "config"
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    return absolute(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
 def config_file(env: Mapping[str, str] | None = None) -> Path:
     """The configuration file: ``$STUDIO_CONFIG`` if set, else ``config_dir()/config.toml``."""
     override = _env(env).get(ENV_CONFIG, "").strip()
     if override:
-        return Path(override).expanduser()
+        return absolute(override)
     return config_dir(env) / CONFIG_FILE_NAME
 
 
@@ -60,7 +70,7 @@ def data_dir(env: Mapping[str, str] | None = None) -> Path:
     home = _home(env)
     if home is not None:
         return home / "data"
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return absolute(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -68,7 +78,7 @@ def cache_dir(env: Mapping[str, str] | None = None) -> Path:
     home = _home(env)
     if home is not None:
         return home / "cache"
-    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    return absolute(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
 def state_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -76,16 +86,16 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     home = _home(env)
     if home is not None:
         return home / "state"
-    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+    return absolute(platformdirs.user_state_dir(APP_NAME, appauthor=False))
 
 
 def media_dir(
     override: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
 ) -> Path:
-    """Where generated images and videos are saved: ``override`` (the ``media_dir`` setting,
-    ``~`` expanded) when given, else ``data_dir()/media``."""
+    """Where generated images and videos are saved, always absolute: ``override`` (the
+    ``media_dir`` setting, ``~`` expanded) when given, else ``data_dir()/media``."""
     if override is not None and str(override).strip():
-        return Path(override).expanduser()
+        return absolute(override)
     return data_dir(env) / "media"
 
 

@@ -14,6 +14,7 @@ from studio.config import (
     load_settings,
     masked_key,
     set_value,
+    toml_value,
     unset_value,
 )
 from studio.paths import config_file
@@ -51,8 +52,11 @@ def run_config(args: argparse.Namespace) -> int:
     width = max(len(name) for name in shown)
     print(f"# {settings.config_path}")
     for name, _default, help_text in describe_settings():
-        value = shown[name]
-        text = value if name == "api_key" else repr(value)
+        # The value in effect, written as in the file (media_dir: the folder, never None).
+        if name == "api_key":  # masked, its origin already said
+            text = shown[name]
+        else:
+            text = f"{toml_value(settings.effective(name))}  # {settings.origin(name)}"
         print(clean_line(f"{name:<{width}} = {text}"))
         if name == "keymap":  # the keymap's problems where its value is shown
             for problem in keymap_problems:

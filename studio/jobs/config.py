@@ -36,7 +36,9 @@ class EngineConfig:
     """How the job engine paces itself. All durations are seconds."""
 
     media_dir: Path
-    """Where results are saved (created owner-only when first needed)."""
+    """Where results are saved (created owner-only when first needed); made absolute against
+    the working directory when the configuration is made, so the file paths recorded in the
+    store stay right whichever directory they are read from."""
     first_checks: tuple[float, ...] = (2.0, 4.0, 8.0)
     """Delays before the first few checks of a new task, before the regular cadence."""
     seedance_interval: float = 15.0
@@ -69,6 +71,9 @@ class EngineConfig:
     )
     owner: str | None = None
     """The claim name; ``None`` means ``host:pid#n``."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "media_dir", paths.absolute(self.media_dir))
 
     def interval(self, provider: JobProvider) -> float:
         """The regular polling cadence for ``provider``."""

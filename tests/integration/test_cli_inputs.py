@@ -271,7 +271,7 @@ def test_bad_base_url_is_refused_with_the_reason(
     assert reason in one_line(err)
     assert "hunter2" not in out + err and "token=abc" not in out + err
     code, out, _ = run("config", "show")
-    assert code == EXIT_OK and "'https://www.anyfast.ai'" in out  # nothing was saved
+    assert code == EXIT_OK and '"https://www.anyfast.ai"  # default' in out  # nothing was saved
 
 
 @pytest.mark.parametrize(
