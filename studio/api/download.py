@@ -162,6 +162,8 @@ class Downloader:
                     fd = os.open(part, flags, FILE_MODE)
                     try:
                         start = offset if kept else 0
+                        if on_progress is not None:  # the size is known before any byte comes
+                            on_progress(start, total)
                         await self._copy(response, fd, start, total, on_progress)
                     finally:
                         os.close(fd)

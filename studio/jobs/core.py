@@ -9,13 +9,20 @@ import dataclasses
 import itertools
 import logging
 import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.api.client import AnyFastClient
 from studio.api.download import Downloader
-from studio.api.errors import AnyFastError, TaskNotFoundError
+from studio.api.errors import (
+    AnyFastError,
+    APIConnectionError,
+    APITimeoutError,
+    RateLimitError,
+    TaskNotFoundError,
+)
 from studio.api.types import Provider, VideoTask
 from studio.jobs.book import JobBook
 from studio.jobs.config import EngineConfig
@@ -42,6 +49,60 @@ UNCERTAIN_MESSAGE = (
     "before retrying: a retry sends a new, separately billed request."
 )
 INTERRUPTED = "Studio stopped while the request was being sent"
+PROGRESS_EVERY = 0.5
+"""Seconds between two records of a download's progress (the store gets them batched)."""
+
+
+def short_error(err: AnyFastError) -> str:
+    """A few words on why an attempt failed, for the job list ("HTTP 500", "gateway
+    unreachable"); the full text goes in the job's message."""
+    if isinstance(err, APITimeoutError):
+        return "no answer in time"
+    if isinstance(err, APIConnectionError):
+        return "gateway unreachable"
+    if isinstance(err, RateLimitError) or err.status == 429:
+        return "HTTP 429 rate limited"
+    if err.status is not None:
+        return f"HTTP {err.status}"
+    return err.message
+
+
+class DownloadProgress:
+    """The bytes saved of every file of one job, recorded at most every
+    :data:`PROGRESS_EVERY` seconds with a smoothed rate (bytes per second)."""
+
+    def __init__(self, record: Callable[[int, int | None, float | None], None]) -> None:
+        self._record = record
+        self._files: dict[int, tuple[int, int | None]] = {}
+        self._last: tuple[float, int] | None = None
+        self.rate: float | None = None
+
+    def start(self, index: int, done: int, total: int | None) -> None:
+        """A file known before it downloads (already saved: ``done == total``)."""
+        self._files[index] = (done, total)
+
+    def totals(self) -> tuple[int, int | None]:
+        done = sum(d for d, _ in self._files.values())
+        sizes = [t for _, t in self._files.values()]
+        return done, None if any(t is None for t in sizes) else sum(t or 0 for t in sizes)
+
+    def update(self, index: int, done: int, total: int | None) -> None:
+        """``on_progress`` of one file's download."""
+        self._files[index] = (done, total)
+        now = time.monotonic()
+        all_done, all_total = self.totals()
+        last = self._last
+        if last is None:  # the first bytes: the baseline (resumed bytes are no rate)
+            self._last = (now, all_done)
+            self._record(all_done, all_total, None)
+            return
+        if now - last[0] < PROGRESS_EVERY and all_done != all_total:
+            return
+        if now > last[0]:
+            rate = max(0.0, (all_done - last[1]) / (now - last[0]))
+            self.rate = rate if self.rate is None else 0.5 * self.rate + 0.5 * rate
+        self._last = (now, all_done)
+        self._record(all_done, all_total, self.rate)
 
 
 class EngineCore:
@@ -189,7 +250,12 @@ class EngineCore:
         at = self._before_deadline(job, now + delay)
         message = f"Could not check the task ({err}); trying again in {delay:.0f} s"
         self.book.note(
-            job.id, notify=True, message=message, poll_count=job.poll_count + 1, next_poll_at=at
+            job.id,
+            notify=True,
+            message=message,
+            last_error=short_error(err),
+            poll_count=job.poll_count + 1,
+            next_poll_at=at,
         )
         self.scheduler.schedule(job.id, at)
 
@@ -238,6 +304,7 @@ class EngineCore:
             "next_poll_at": at,
             "last_response": last,
             "message": None,
+            "last_error": None,
         }
         written: Job | None
         if state is not job.state:
@@ -245,6 +312,7 @@ class EngineCore:
             written = self.book.write(job.id, state=state, started_at=started, **fields)
         else:
             changed = task.progress != job.progress or job.message is not None
+            changed = changed or job.last_error is not None
             written = self.book.note(job.id, notify=changed, **fields)
         if written is not None:
             self.scheduler.schedule(job.id, at)
@@ -274,6 +342,10 @@ class EngineCore:
             poll_count=polls,
             last_response=trimmed(task.raw),
             message=None,
+            last_error=None,
+            bytes_done=0,
+            bytes_total=None,
+            bytes_rate=None,
         )
         if written is not None:
             self._start_download(job.id)
@@ -315,12 +387,28 @@ class EngineCore:
             self._end(job_id, JobState.FAILED, finished=True, failure_reason=reason)
             return
 
+        def record(done: int, total: int | None, rate: float | None) -> None:
+            self.book.note(job_id, notify=True, bytes_done=done, bytes_total=total, bytes_rate=rate)
+
+        progress = DownloadProgress(record)
+        for f in job.files:
+            if f.done or not f.url:
+                progress.start(f.index, f.size or 0, f.size or 0)
+            else:
+                progress.start(f.index, 0, None)
+
         async def save(file_index: int) -> None:
             current = self.book.get(job_id)
             if current is None:
                 return
             file = next(f for f in current.files if f.index == file_index)
-            saved = await self.saver.fetch(current, file)
+
+            def advanced(done: int, total: int | None) -> None:
+                progress.update(file_index, done, total)
+
+            saved = await self.saver.fetch(current, file, on_progress=advanced)
+            if saved.done:
+                progress.update(file_index, saved.size or 0, saved.size or 0)
             latest = self.book.get(job_id)
             if latest is not None:
                 files = tuple(saved if f.index == saved.index else f for f in latest.files)
@@ -337,6 +425,10 @@ class EngineCore:
                 f"Could not save {len(missing)} of {len(final.files)} results ({detail}). "
                 "Recheck to try the download again."
             )
-            self._end(job_id, JobState.FAILED, finished=True, failure_reason=reason)
+            self._end(
+                job_id, JobState.FAILED, finished=True, failure_reason=reason, bytes_rate=None
+            )
         else:
-            self._end(job_id, JobState.SUCCEEDED, finished=True, failure_reason=None)
+            self._end(
+                job_id, JobState.SUCCEEDED, finished=True, failure_reason=None, bytes_rate=None
+            )

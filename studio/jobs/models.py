@@ -139,11 +139,32 @@ class Job:
     urls_expire_at: float | None
     claimed_by: str | None
     lease_until: float | None
+    last_error: str | None = None
+    """A short reason for the last failed attempt to send or check it ("HTTP 500"), or None."""
+    bytes_done: int | None = None
+    """Bytes of its results saved so far while they download (all files together)."""
+    bytes_total: int | None = None
+    """Bytes its results will take, once every file's size is known."""
+    bytes_rate: float | None = None
+    """The recent download rate, bytes per second."""
+
+    @property
+    def stopped_at(self) -> float | None:
+        """When the job stopped moving: its end, or when it entered a state no engine works on
+        (uncertain, timed out, cancelled); ``None`` while it is active."""
+        if self.state.is_active:
+            return None
+        if self.finished_at is not None:
+            return self.finished_at
+        for state, at in reversed(self.history):
+            if state == self.state.value:
+                return at
+        return self.updated_at
 
     def elapsed(self, now: float) -> float:
-        """Seconds since the job was created, up to now or to its end."""
-        end = self.finished_at if self.finished_at is not None else now
-        return max(0.0, end - self.created_at)
+        """Seconds since the job was created, up to now or to when it stopped."""
+        end = self.stopped_at
+        return max(0.0, (now if end is None else end) - self.created_at)
 
     def eta(self, now: float) -> float | None:
         """Seconds until the task should finish, from the progress trend (least squares over

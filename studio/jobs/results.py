@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from studio import paths
-from studio.api.download import Downloader, DownloadError, part_path
+from studio.api.download import Downloader, DownloadError, ProgressCallback, part_path
 from studio.api.media import sniff_mime
 from studio.jobs.models import Job, JobFile
 from studio.jobs.naming import (
@@ -93,9 +93,12 @@ class ResultSaver:
         self.write_sidecar(job, saved)
         return saved
 
-    async def fetch(self, job: Job, file: JobFile) -> JobFile:
+    async def fetch(
+        self, job: Job, file: JobFile, *, on_progress: ProgressCallback | None = None
+    ) -> JobFile:
         """Download one result (resuming a partial file) and write its sidecar; the returned
-        entry is ``done``, or carries the ``error`` that stopped it."""
+        entry is ``done``, or carries the ``error`` that stopped it. ``on_progress(done,
+        total)`` is called as bytes reach the disk (``total`` None while unknown)."""
         earlier = self._saved_earlier(job, file)
         if earlier is not None:
             return earlier
@@ -104,7 +107,7 @@ class ResultSaver:
             return dataclasses.replace(file, error="there is no link to download it from")
         async with self._slots:
             try:
-                got = await self.downloader.fetch(file.url, dest)
+                got = await self.downloader.fetch(file.url, dest, on_progress=on_progress)
             except DownloadError as err:
                 return dataclasses.replace(file, error=str(err))
             except OSError as err:  # the folder vanished, the disk is full, ...

@@ -10,7 +10,7 @@ from typing import Any
 
 from studio.api.errors import AnyFastError, MediaInputError, ProtocolError
 from studio.api.types import ImageResult, VideoTask
-from studio.jobs.core import INTERRUPTED, UNCERTAIN_MESSAGE, EngineCore
+from studio.jobs.core import INTERRUPTED, UNCERTAIN_MESSAGE, EngineCore, short_error
 from studio.jobs.models import Job, JobState
 from studio.jobs.schedule import job_state_for, poll_delay, submit_delay
 from studio.jobs.submission import send, trimmed
@@ -86,7 +86,13 @@ class SubmittingEngine(EngineCore):
             )
         delay = submit_delay(self.config, attempts, self._rng)
         message = f"{err.message}: sending again in {delay:.0f} s (same idempotency key)"
-        self.book.note(job.id, notify=True, message=message, next_poll_at=now + delay)
+        self.book.note(
+            job.id,
+            notify=True,
+            message=message,
+            last_error=short_error(err),
+            next_poll_at=now + delay,
+        )
         self.scheduler.schedule(job.id, now + delay)
         return self.book.get(job.id) or job
 
@@ -108,6 +114,7 @@ class SubmittingEngine(EngineCore):
             last_response=trimmed(task.raw),
             message=None,
             failure_reason=None,
+            last_error=None,
             **fields,
         )
         if written is None:  # cancelled (or released) while the request was out: keep the id

@@ -1,4 +1,4 @@
-"""Generation jobs: the persistent queue behind :mod:`studio.jobs` (schema version 2).
+"""Generation jobs: the persistent queue behind :mod:`studio.jobs` (schema versions 2 and 4).
 
 A job is written before its request is sent and updated as the gateway answers, is polled and
 its results are downloaded. Engines in several processes share the table: each claims the jobs
@@ -50,6 +50,10 @@ CHANGEABLE = frozenset(
         "urls_expire_at",
         "claimed_by",
         "lease_until",
+        "last_error",
+        "bytes_done",
+        "bytes_total",
+        "bytes_rate",
     }
 )
 """The columns ``update_job`` may change (history and ``updated_at`` follow by themselves)."""
@@ -126,6 +130,10 @@ def row_to_job(row: sqlite3.Row) -> Job:
         urls_expire_at=row["urls_expire_at"],
         claimed_by=row["claimed_by"],
         lease_until=row["lease_until"],
+        last_error=row["last_error"],
+        bytes_done=row["bytes_done"],
+        bytes_total=row["bytes_total"],
+        bytes_rate=row["bytes_rate"],
     )
 
 
