@@ -126,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="SPEC",
-        help="inject a fault into every request, e.g. 429:empty, disconnect:5 (repeatable)",
+        help="inject a fault into every request, e.g. 429:empty, disconnect:5, or only under a "
+        "path, e.g. stall:30@/v1/video (repeatable)",
     )
 
     doctor = sub.add_parser(

@@ -10,10 +10,12 @@ from studio.cli import EXIT_OK, EXIT_USAGE
 
 def run_emulator(args: argparse.Namespace) -> int:
     from studio.emulator import EmulatorConfig, serve_forever
-    from studio.emulator.config import FaultError, parse_fault
+    from studio.emulator.config import FaultError, parse_standing_fault
 
-    try:
-        faults = tuple(parse_fault(spec).spec for spec in args.fault)
+    try:  # SPEC[*COUNT][@PATH], refused when it would do nothing on the requests under PATH
+        for spec in args.fault:
+            parse_standing_fault(spec)
+        faults = tuple(spec.strip() for spec in args.fault)
     except FaultError as exc:
         print(f"studio: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -12,7 +12,7 @@ import asyncio
 import hmac
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +25,13 @@ from starlette.types import Message, Receive, Scope, Send
 
 from studio.emulator import chat, files, images, tasks
 from studio.emulator.config import (
+    JSON_ANSWERS,
+    KIND_NAMES,
     EmulatorConfig,
     FaultError,
     RequestKind,
     Slot,
+    check_applies,
     extract_markers,
     parse_directives,
 )
@@ -38,9 +41,13 @@ from studio.emulator.responses import (
     REQUEST_ID_KEY,
     TRANSPORT_KEY,
     ApiError,
+    Drop,
     DropResponse,
     Family,
+    Pause,
+    ScriptedResponse,
     ShuttingDown,
+    Step,
     fault_response,
     invalid_request,
     new_request_id,
@@ -123,9 +130,11 @@ async def _dispatch(state: EmulatorState, endpoint: _Endpoint, request: Request)
         if endpoint.marker is not None and body_error is None:
             _, marked = extract_markers(endpoint.marker(body))
             directives = directives.over(marked)
+        kind = endpoint.kind(body)
+        for fault in directives.faults:  # accepted and then ignored would mislead the tester
+            check_applies(fault, frozenset({kind}), KIND_NAMES[kind])
     except FaultError as exc:
         return invalid_request(endpoint.family, str(exc))
-    kind = endpoint.kind(body)
     faults = state.faults.select(request.url.path, kind, directives.faults)
     answer = faults.get(Slot.ANSWER)
     if answer is not None and answer.kind == "status":
@@ -154,7 +163,41 @@ async def _dispatch(state: EmulatorState, endpoint: _Endpoint, request: Request)
         # The work is done (a task may exist now) but the answer is lost, as when a proxy
         # drops the connection after forwarding the request.
         return DropResponse()
+    if kind in JSON_ANSWERS:
+        return _paced(call, response)
     return response
+
+
+def _paced(call: Call, response: Response) -> Response:
+    """A JSON answer with the ``stall`` or ``drip`` fault chosen for it, if any.
+
+    ``stall:S``: the status line and headers (Content-Length included) go out at once, the body
+    is held for S seconds, then the connection closes without it; the work is done (a created
+    task exists), only its answer is lost. ``drip:MS``: the body trickles out in ~7-byte pieces
+    MS ms apart.
+    """
+    stall = call.fault(Slot.STREAM)
+    drip = call.fault(Slot.DRIP)
+    if (stall is None or stall.kind != "stall") and drip is None:
+        return response
+    body = bytes(response.body)
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in response.raw_headers}
+    loop = asyncio.get_running_loop()
+
+    async def script() -> AsyncIterator[Step]:
+        if stall is not None and stall.kind == "stall":
+            yield Pause(loop.time() + call.config.delay(stall.number))
+            yield Drop()
+            return
+        yield body
+
+    return ScriptedResponse(
+        script(),
+        call.state.lifecycle,
+        status_code=response.status_code,
+        headers=headers,
+        drip=call.config.delay(drip.number / 1000.0) if drip is not None else 0.0,
+    )
 
 
 async def _models(call: Call) -> Response:

@@ -49,16 +49,19 @@ class Slot(enum.StrEnum):
 
 
 _ALL_KINDS = frozenset(RequestKind)
+JSON_ANSWERS = frozenset({RequestKind.IMAGE, RequestKind.VIDEO_CREATE, RequestKind.VIDEO_QUERY})
+"""Requests answered with one JSON body, where ``stall`` holds the body back and ``drip``
+trickles it out (``studio.emulator.app``)."""
 _APPLIES: dict[str, frozenset[RequestKind]] = {
     "status": _ALL_KINDS,
     "disconnect": _ALL_KINDS,
     "malformed": frozenset({RequestKind.CHAT_STREAM}),
     "error-event": frozenset({RequestKind.CHAT_STREAM}),
-    "stall": frozenset({RequestKind.CHAT_STREAM}),
+    "stall": frozenset({RequestKind.CHAT_STREAM}) | JSON_ANSWERS,
     "silent": frozenset({RequestKind.CHAT_STREAM}),
     "hang": frozenset({RequestKind.CHAT, RequestKind.CHAT_STREAM}),
     "content-filter": frozenset({RequestKind.CHAT, RequestKind.CHAT_STREAM}),
-    "drip": frozenset({RequestKind.CHAT_STREAM, RequestKind.FILE}),
+    "drip": frozenset({RequestKind.CHAT_STREAM, RequestKind.FILE}) | JSON_ANSWERS,
     "fail": frozenset({RequestKind.VIDEO_CREATE}),
     "legacy-url": frozenset({RequestKind.VIDEO_CREATE}),
     "item-fail": frozenset({RequestKind.IMAGE}),
@@ -83,6 +86,52 @@ _SLOTS: dict[str, Slot] = {
     "hostile": Slot.TEXT,
     "content-filter": Slot.FINISH,
 }
+
+
+KIND_NAMES: dict[RequestKind, str] = {
+    RequestKind.MODELS: "the model list",
+    RequestKind.CHAT: "chat requests",
+    RequestKind.CHAT_STREAM: "streamed chat",
+    RequestKind.IMAGE: "image generations",
+    RequestKind.VIDEO_CREATE: "video creates",
+    RequestKind.VIDEO_QUERY: "video queries",
+    RequestKind.FILE: "file downloads",
+}
+_ROUTES: tuple[tuple[str, RequestKind], ...] = (
+    ("/v1/models", RequestKind.MODELS),
+    ("/v1/chat/completions", RequestKind.CHAT),
+    ("/v1/chat/completions", RequestKind.CHAT_STREAM),
+    ("/v1/images/generations", RequestKind.IMAGE),
+    ("/v1/video/generations", RequestKind.VIDEO_CREATE),
+    ("/v1/video/generations/", RequestKind.VIDEO_QUERY),
+    ("/kling/v1/videos/", RequestKind.VIDEO_CREATE),
+    ("/kling/v1/videos/", RequestKind.VIDEO_QUERY),
+    ("/files/", RequestKind.FILE),
+)
+"""The path each kind of request is sent to (a prefix where the path goes on)."""
+
+
+def kinds_under(path: str) -> frozenset[RequestKind]:
+    """The kinds of request that a fault limited to paths starting with ``path`` can meet."""
+    path = path or "/"
+    return frozenset(
+        kind for route, kind in _ROUTES if route.startswith(path) or path.startswith(route)
+    )
+
+
+def where_it_applies(fault: Fault) -> str:
+    """``"streamed chat, image generations, ..."``: the requests ``fault`` changes."""
+    return ", ".join(name for kind, name in KIND_NAMES.items() if fault.applies_to(kind))
+
+
+def check_applies(fault: Fault, kinds: frozenset[RequestKind], where: str) -> None:
+    """Raise :class:`FaultError` when ``fault`` would change none of ``kinds`` (it would be
+    accepted and then do nothing): the message says where it does apply."""
+    if not any(fault.applies_to(kind) for kind in kinds):
+        raise FaultError(
+            f"fault {fault.spec!r} does nothing on {where}; "
+            f"{fault.kind} applies to {where_it_applies(fault)}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +257,9 @@ def parse_standing_fault(entry: str) -> StandingFault:
         text = text[: star.start()]
         if count < 1:
             raise FaultError(f"fault entry {entry!r}: the count must be at least 1")
-    return StandingFault(parse_fault(text), count, path)
+    fault = parse_fault(text)
+    check_applies(fault, kinds_under(path), f"requests under {path}")
+    return StandingFault(fault, count, path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ from studio.emulator.config import (
     Fault,
     RequestKind,
     Slot,
+    check_applies,
+    kinds_under,
     parse_fault,
     parse_standing_fault,
 )
@@ -48,7 +50,9 @@ class EmulatorState:
     def inject(self, spec: str, count: int | None = 1, path: str = "/") -> None:
         """Queue an emulator-wide fault for the next ``count`` requests (``None``: until
         cleared) whose path starts with ``path``. Raises ``ValueError`` for a bad spec."""
-        self.faults.inject(parse_fault(spec), count, path)
+        fault = parse_fault(spec)
+        check_applies(fault, kinds_under(path or "/"), f"requests under {path or '/'}")
+        self.faults.inject(fault, count, path)
 
     def clear_faults(self) -> int:
         """Remove every emulator-wide fault, including those from the config."""
