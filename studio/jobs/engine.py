@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Any, Self
 
 from studio.api.client import AnyFastClient
 from studio.api.download import Downloader
-from studio.api.errors import AnyFastError, TaskNotFoundError
 from studio.jobs.config import EngineConfig
 from studio.jobs.models import Job, JobActionError, JobKind, JobProvider, JobState
+from studio.jobs.rechecking import RecheckingEngine
 from studio.jobs.submission import kling_model, prepare_params
-from studio.jobs.submitting import SubmittingEngine
-from studio.store.models import NotFoundError, StoreError
+from studio.store.models import StoreError
 
 if TYPE_CHECKING:
     from studio.store.store import Store
@@ -39,20 +38,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("studio.jobs")
 
 CANCEL_MESSAGE = (
-    "Stopped tracking this job. The gateway has no cancel: the task may still finish and be billed."
+    "Stopped tracking this job. The gateway has no cancel: the task may still finish and be "
+    "billed; check it again later to collect its result."
 )
 CANCEL_DOWNLOAD_MESSAGE = "Stopped saving the results; files already saved are kept."
-CANNOT_RECHECK = (
-    "No task id was recorded for this job, so there is nothing to check: the request may or "
-    "may not have reached the gateway. It can only be resubmitted (retry), which may create a "
-    "second, separately billed task."
-)
-_RECHECKABLE = frozenset(
-    {JobState.TIMED_OUT, JobState.FAILED, JobState.SUBMISSION_UNCERTAIN, JobState.CANCELLED}
-)
 
 
-class JobEngine(SubmittingEngine):
+class JobEngine(RecheckingEngine):
     """Submits jobs, polls their tasks, saves their results, and resumes all that after a
     restart. ``on_change(job)`` is called after every committed change of a job this engine
     makes (state, progress, files); callers that redraw should throttle."""
@@ -266,12 +258,6 @@ class JobEngine(SubmittingEngine):
 
     # -- actions on one job ----------------------------------------------------------------------
 
-    def _job(self, job_id: int) -> Job:
-        job = self.store.get_job(job_id)
-        if job is None:
-            raise NotFoundError(f"no job with id {job_id}")
-        return job
-
     async def _halt(self, job_id: int) -> None:
         """Stop this engine's work on a job and wait for its download to wind down."""
         task = self._downloads.get(job_id)
@@ -316,54 +302,6 @@ class JobEngine(SubmittingEngine):
             retry_of=job.id,
             prepared=True,
         )
-
-    async def recheck(self, job_id: int) -> Job:
-        """Look at a job that is no longer tracked again: ask the gateway once about its task
-        (tracking resumes, with a new deadline, if it is still running), or download results
-        that could not be saved. A job this engine tracks is checked at once.
-
-        Raises :class:`JobActionError` for a job that cannot be checked, such as a submission
-        of unknown fate without a task id (it can only be resubmitted)."""
-        job = self._job(job_id)
-        if job.id in self.book:
-            if job.state in (JobState.QUEUED, JobState.RUNNING):
-                self.scheduler.schedule(job.id, self.clock())
-            return job
-        if job.state is JobState.SUBMISSION_UNCERTAIN and not job.task_id:
-            raise JobActionError(CANNOT_RECHECK)
-        if job.state not in _RECHECKABLE:
-            raise JobActionError(f"job {job_id} is {job.state.value}; there is nothing to check")
-        now = self.clock()
-        expired = job.urls_expire_at is not None and now > job.urls_expire_at
-        unsaved = [f for f in job.files if not f.done and f.url]
-        if not (unsaved and not expired) and not (job.kind is JobKind.VIDEO and job.task_id):
-            raise JobActionError(f"job {job_id} has no task to check and no results to save")
-        claimed = self.store.claim_job(job_id, self.owner, now, self.config.lease)
-        if claimed is None:
-            raise JobActionError(f"job {job_id} is being handled by another Studio process")
-        self.book.adopt(claimed)
-        if unsaved and not expired:
-            self.book.write(job_id, state=JobState.DOWNLOADING, failure_reason=None, message=None)
-            self._start_download(job_id)
-            return self._job(job_id)
-        return await self._recheck_task(claimed, now)
-
-    async def _recheck_task(self, job: Job, now: float) -> Job:
-        try:
-            task = await self._query(job)
-        except TaskNotFoundError as err:
-            self._not_found(job, err)
-            return self._job(job.id)
-        except AnyFastError as err:
-            self.book.write(job.id, release=True, message=f"Could not check the task: {err}")
-            self._forget(job.id)
-            return self._job(job.id)
-        revived = self.book.note(job.id, deadline_at=now + self.config.deadline)
-        if revived is not None:
-            self._apply_task(revived, task)
-        if job.id in self.book:
-            self.book.flush()
-        return self._job(job.id)
 
     async def remove(self, job_id: int, delete_files: bool) -> list[Path]:
         """Forget a job: stop its work, delete partial downloads and, with ``delete_files``,

@@ -76,7 +76,13 @@ class SubmittingEngine(EngineCore):
         # A 429 or a connection that never opened: the request surely did not arrive.
         attempts = self._submit_attempts.get(job.id, 0) + 1
         self._submit_attempts[job.id] = attempts
-        if now - job.created_at >= self.config.deadline:
+        # A job sent again (resend) has a deadline of its own; a new one, from its creation.
+        limit = job.deadline_at or job.created_at + self.config.deadline
+        if now >= limit:
+            if any(state == JobState.SUBMISSION_UNCERTAIN.value for state, _ in job.history):
+                # This attempt never got through, but the first one may have: still unknown.
+                reason = f"Sent again, the gateway kept refusing it ({err})"
+                return self._settled(job, self._uncertain(job.id, reason))
             reason = (
                 f"The gateway kept refusing the request ({err}). It never got through, so "
                 "nothing was billed; retry later."

@@ -234,7 +234,7 @@ async def test_an_ambiguous_failure_at_submission_is_uncertain(
     assert len(creates(emulator, job)) == 1
     await asyncio.sleep(0.2)
     assert len(creates(emulator, job)) == 1  # never resent on its own
-    with pytest.raises(JobActionError, match="only be resubmitted"):
+    with pytest.raises(JobActionError, match="same idempotency key"):
         await engine.recheck(job.id)
     again = await engine.retry(job.id)
     assert again.id != job.id and again.retry_of == job.id

@@ -1,0 +1,264 @@
+"""Second looks at jobs the engine no longer tracks: check a task again (and collect its
+result), send a request of unknown fate again under its own idempotency key, or adopt a task
+the user found in the AnyFast console. :class:`~studio.jobs.engine.JobEngine` inherits these.
+
+Each action either changes the job and returns it, or raises :class:`JobActionError` with a
+message for the user that says why nothing changed and what to do instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from studio.api.errors import AnyFastError, TaskNotFoundError
+from studio.jobs.models import Job, JobActionError, JobFile, JobKind, JobState
+from studio.jobs.submitting import SubmittingEngine
+from studio.store.models import NotFoundError
+
+CANNOT_RECHECK = (
+    "No task id was recorded for this job, so there is nothing to check: the request may or "
+    "may not have reached the gateway. Send it again under the same idempotency key, attach "
+    "the task id from your AnyFast task list, or retry it as a new, separately billed request."
+)
+TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+"""What a task id may look like: ``cgt-20260312231129-7db6s``, ``asyntask_…``, ``8602607538…``.
+It goes into a URL path, so nothing else (no ``/``, ``?``, ``#`` or spaces) is accepted."""
+_TASKLESS_END = (JobState.SUBMISSION_UNCERTAIN, JobState.CANCELLED)
+"""Ended jobs a task found by hand may be attached to."""
+DUPLICATE_SCAN = 200
+"""How many recent jobs are looked at for a task id that is already someone else's."""
+
+
+def held_elsewhere(job_id: int) -> JobActionError:
+    return JobActionError(f"Job #{job_id} is being handled by another Studio process.")
+
+
+class RecheckingEngine(SubmittingEngine):
+    """Recheck, send again, attach a task: the engine's answers to an uncertain or ended job."""
+
+    _submitting: set[int]
+
+    @property
+    def running(self) -> bool:  # pragma: no cover - JobEngine defines it
+        raise NotImplementedError
+
+    def resume_unfinished(self) -> int:  # pragma: no cover - JobEngine defines it
+        raise NotImplementedError
+
+    def _job(self, job_id: int) -> Job:
+        job = self.store.get_job(job_id)
+        if job is None:
+            raise NotFoundError(f"no job with id {job_id}")
+        return job
+
+    def _claim(self, job_id: int) -> Job:
+        claimed = self.store.claim_job(job_id, self.owner, self.clock(), self.config.lease)
+        if claimed is None:
+            raise held_elsewhere(job_id)
+        return claimed
+
+    # -- check again -----------------------------------------------------------------------------
+
+    async def recheck(self, job_id: int) -> Job:
+        """Look at a job again: ask the gateway about its task once (tracking resumes, with a
+        new deadline, if it is still running; a finished task's results are saved with fresh
+        links; a failed one says why), or save results that could not be saved, or files of a
+        finished job that have gone missing from disk. A job this engine tracks is checked at
+        once.
+
+        Raises :class:`JobActionError` for a job with nothing to check: no task id (a
+        submission of unknown fate, a refused request, an image whose links expired) or a
+        finished job whose files are all in place."""
+        job = self._job(job_id)
+        if job.id not in self.book and job.state.is_active:
+            self.resume_unfinished()  # unclaimed, or its engine died: take it up now
+            if job.id not in self.book:
+                raise held_elsewhere(job_id)
+        if job.id in self.book:
+            job = self.book.get(job_id) or job
+            if job.state in (JobState.QUEUED, JobState.RUNNING):
+                self.scheduler.schedule(job.id, self.clock())
+            return job
+        now = self.clock()
+        files = job.files
+        if job.state is JobState.SUCCEEDED:
+            files = tuple(_missing_again(f) for f in job.files)
+            if all(f.done for f in files):
+                raise JobActionError(
+                    f"Job #{job_id} succeeded and all its files are in place: nothing to check."
+                )
+        expired = job.urls_expire_at is not None and now > job.urls_expire_at
+        unsaved = [f for f in files if not f.done and f.url]
+        can_download = bool(unsaved) and not expired
+        if not can_download and not job.task_id:
+            raise JobActionError(self._nothing_to_check(job, bool(unsaved)))
+        claimed = self._claim(job_id)
+        self.book.adopt(claimed)
+        if can_download:
+            self.book.write(
+                job_id,
+                state=JobState.DOWNLOADING,
+                files=files,
+                failure_reason=None,
+                message=None,
+                finished_at=None,
+            )
+            self._start_download(job_id)
+            return self._job(job_id)
+        if files != job.files:
+            self.book.note(job_id, files=files)
+        return await self._recheck_task(claimed, now)
+
+    def _nothing_to_check(self, job: Job, links_expired: bool) -> str:
+        if job.state is JobState.SUBMISSION_UNCERTAIN:
+            return CANNOT_RECHECK
+        if links_expired and job.kind is JobKind.IMAGE:
+            return (
+                f"The result links of job #{job.id} expired before its images were saved, and "
+                "an image request has no task to ask for fresh links: only a retry (a new, "
+                "separately billed image) can make them again."
+            )
+        return (
+            f"Nothing to check: the gateway never gave job #{job.id} a task id "
+            f"(it is {job.state.value.replace('_', ' ')})."
+        )
+
+    async def _recheck_task(self, job: Job, now: float) -> Job:
+        try:
+            task = await self._query(job)
+        except TaskNotFoundError as err:
+            self._not_found(job, err)
+            return self._job(job.id)
+        except AnyFastError as err:
+            self.book.write(job.id, release=True, message=f"Could not check the task: {err}")
+            self._forget(job.id)
+            raise JobActionError(
+                f"Could not check task {job.task_id} of job #{job.id}: {err}. Nothing changed; "
+                "check again later."
+            ) from None
+        # The job lives again until the answer says otherwise: no stale reason or end time.
+        revived = self.book.note(
+            job.id,
+            deadline_at=now + self.config.deadline,
+            failure_reason=None,
+            finished_at=None,
+        )
+        if revived is not None:
+            self._apply_task(revived, task)
+        if job.id in self.book:
+            self.book.flush()
+        return self._job(job.id)
+
+    # -- uncertain submissions -------------------------------------------------------------------
+
+    async def resend(self, job_id: int) -> Job:
+        """Send the request of a submission of unknown fate again, as the *same* job under the
+        *same* idempotency key, so a gateway that deduplicates keys recognises a repeat. The
+        job is tracked again from there (a second ambiguous failure leaves it uncertain)."""
+        if not self.running:
+            raise RuntimeError("the job engine is not running; call start() first")
+        job = self._job(job_id)
+        if job.state is not JobState.SUBMISSION_UNCERTAIN:
+            state = job.state.value.replace("_", " ")
+            raise JobActionError(
+                f"Job #{job_id} is {state}: only a submission of unknown fate is sent again "
+                "(retry makes a new job)."
+            )
+        if job.task_id:
+            raise JobActionError(
+                f"Job #{job_id} has task {job.task_id}: check it again instead of sending it."
+            )
+        now = self.clock()
+        self._claim(job_id)
+        pending = self.store.update_job(
+            job_id,
+            owner=self.owner,
+            state=JobState.PENDING,
+            failure_reason=None,
+            message="Sending again under the same idempotency key",
+            finished_at=None,
+            deadline_at=now + self.config.deadline,  # how long a 429 may keep refusing it
+        )
+        if pending is None:
+            raise held_elsewhere(job_id)
+        self.book.adopt(pending)
+        self.book.notify(pending)
+        self._submitting.add(job_id)
+        try:
+            return await self._attempt_submit(pending)
+        finally:
+            self._submitting.discard(job_id)
+
+    async def attach_task(self, job_id: int, task_id: str) -> Job:
+        """Adopt a task the user found in the AnyFast console into a video job that has no task
+        id (its submission of unknown fate, or cancelled before the answer came): the id is
+        checked, the task queried, and the job tracked from its answer to the end. A wrong id
+        raises :class:`JobActionError` and changes nothing."""
+        if not self.running:
+            raise RuntimeError("the job engine is not running; call start() first")
+        job = self._job(job_id)
+        task_id = task_id.strip()
+        if not TASK_ID.fullmatch(task_id):
+            raise JobActionError(
+                "That is not a task id: an id is letters, digits and - _ . : (at most 128), "
+                "like cgt-20260312231129-7db6s or 860260753860210752. Nothing was changed."
+            )
+        if job.kind is not JobKind.VIDEO:
+            raise JobActionError(
+                f"Job #{job_id} is an image request: images are made at once, with no task to "
+                "attach. Send it again or retry it."
+            )
+        if job.task_id:
+            raise JobActionError(f"Job #{job_id} already has task {job.task_id}.")
+        if job.state not in _TASKLESS_END:
+            state = job.state.value.replace("_", " ")
+            raise JobActionError(
+                f"Job #{job_id} is {state}: a task is attached only to a submission of "
+                "unknown fate (or one cancelled before its answer came)."
+            )
+        for other in self.store.list_jobs(limit=DUPLICATE_SCAN):
+            if other.task_id == task_id and other.id != job_id:
+                raise JobActionError(f"Task {task_id} is already job #{other.id}.")
+        probe = dataclasses.replace(job, task_id=task_id)
+        try:
+            task = await self._query(probe)
+        except TaskNotFoundError as err:
+            raise JobActionError(
+                f"The gateway does not know task {task_id} ({err.message}): check the id, and "
+                f"that the task was made with this API key. Job #{job_id} is unchanged."
+            ) from None
+        except AnyFastError as err:
+            raise JobActionError(
+                f"Could not check task {task_id} ({err}). Job #{job_id} is unchanged."
+            ) from None
+        now = self.clock()
+        self._claim(job_id)
+        written = self.store.update_job(
+            job_id,
+            owner=self.owner,
+            state=JobState.QUEUED,
+            task_id=task_id,
+            submitted_at=now,
+            deadline_at=now + self.config.deadline,
+            failure_reason=None,
+            message=f"Task {task_id} attached by hand",
+            finished_at=None,
+            poll_count=0,
+        )
+        if written is None:
+            raise held_elsewhere(job_id)
+        self.book.adopt(written)
+        self.book.notify(written)
+        self._apply_task(written, task)
+        if job_id in self.book:
+            self.book.flush()
+        return self._job(job_id)
+
+
+def _missing_again(file: JobFile) -> JobFile:
+    """A saved file as it now is: to be saved again if it has gone from disk."""
+    if file.done and not Path(file.path).exists():
+        return dataclasses.replace(file, done=False, size=None, error="missing from disk")
+    return file
