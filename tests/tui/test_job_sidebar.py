@@ -179,9 +179,9 @@ async def test_rows_are_two_lines_built_only_when_drawn(monkeypatch: pytest.Monk
     built: list[int] = []
     label = job_sidebar.job_label
 
-    def counted(job: Job, now: float) -> Any:
+    def counted(job: Job, now: float, *args: Any) -> Any:
         built.append(job.id)
-        return label(job, now)
+        return label(job, now, *args)
 
     monkeypatch.setattr(job_sidebar, "job_label", counted)
     jobs = [make_job(i, prompt="a very long prompt " * 5) for i in range(1, 501)]

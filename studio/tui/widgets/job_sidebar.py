@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -22,6 +25,9 @@ from textual.widgets.option_list import Option
 
 from studio.jobs import Job, JobKind, JobState
 from studio.textsafe import clean_line
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
 
 FILTERS: tuple[tuple[str, frozenset[JobState] | None], ...] = (
     ("all", None),
@@ -86,51 +92,146 @@ def rough_duration(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def job_label(job: Job, now: float) -> Text:
-    """Two lines: kind, short prompt; state, bar, progress, elapsed and ETA.
+TICK_SECONDS = 1.0
+"""How often elapsed times, ETAs and countdowns move while the sidebar shows active jobs."""
+LABEL_WIDTH = 41
+"""The text width of a row in the 46-column sidebar with its scrollbar: what rows are measured
+at before they are drawn."""
+SENDING_FOR = 3.0
+"""Seconds a new request reads "sending…"; after that the job waits for the gateway's answer."""
 
-    The second line fits the sidebar's 46 columns (about 40 of text) in every state, ETA
-    included: rows have a fixed height, so a longer line would be cut."""
-    label, style = STATE_STYLE[job.state]
-    icon = "▣" if job.kind is JobKind.IMAGE else "▶"
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{icon} #{job.id} ", "bold")
-    text.append(clean_line(job.prompt[:60]) or "(no prompt)")  # a Text: never markup
-    text.append("\n  ")
-    if job.state in (JobState.QUEUED, JobState.RUNNING, JobState.DOWNLOADING):
-        text.append(f"{label:<8}", style)
-        text.append(f"{progress_bar(job.progress)} {job.progress}%", "cyan")
-        gap = " "
-    else:
-        text.append(f"{label:<10}", style)
-        gap = "  "
+
+def human_bytes(size: float) -> str:
+    """``812 B``, ``8.1 kB``, ``12.4 MB``, ``74 MB``, ``1.2 GB`` (powers of 1000, as
+    download tools show them)."""
+    value = float(max(0, size))
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            break
+        value /= 1000
+    if unit == "B":
+        return f"{int(value)} B"
+    text = f"{value:.1f}" if value < 100 else f"{value:.0f}"
+    return f"{text.removesuffix('.0')} {unit}"
+
+
+def _countdown(at: float | None, now: float) -> str:
+    """`` in 9 s`` until ``at``, or nothing once it is due."""
+    left = None if at is None else at - now
+    if left is None or left < 1:
+        return ""
+    return f" in {math.ceil(left)} s" if left < 60 else f" in {rough_duration(left)}"
+
+
+def saving_text(job: Job, width: int) -> str:
+    """``saving 12.4 MB of 74 MB · 3.1 MB/s``, shortened to fit ``width`` when it can."""
+    done, total, rate = job.bytes_done, job.bytes_total, job.bytes_rate
+    if done is None:
+        return "saving…"
+    speed = f" · {human_bytes(rate)}/s" if rate else ""
+    if total is None:
+        return f"saving {human_bytes(done)}{speed}"
+    full = f"saving {human_bytes(done)} of {human_bytes(total)}{speed}"
+    have, want = human_bytes(done).split(" "), human_bytes(total).split(" ")
+    if cell_len(full) <= width or have[1] != want[1]:
+        return full
+    return f"saving {have[0]} of {want[0]} {want[1]}{speed}"
+
+
+def status(job: Job, now: float, width: int = LABEL_WIDTH) -> tuple[str, str]:
+    """What a job is doing or why it stopped, in a few words, and the style to show it in.
+
+    The row shows this after its state; the detail view has the full message."""
+    state = job.state
+    error = clean_line(job.last_error) if job.last_error else None
+    if state is JobState.PENDING:
+        if error:
+            wait = _countdown(job.next_poll_at, now)
+            return (f"retry{wait}: {error}" if wait else f"retrying: {error}"), "yellow"
+        started = max(job.created_at, job.next_poll_at or job.created_at)
+        if now - started < SENDING_FOR:
+            return "sending…", "cyan"
+        return "waiting for the gateway", "cyan"
+    if state in (JobState.QUEUED, JobState.RUNNING) and error:
+        return f"checking again{_countdown(job.next_poll_at, now)}: {error}", "yellow"
+    if state is JobState.QUEUED:
+        return "queued at the gateway", "cyan"
+    if state is JobState.RUNNING:
+        return f"running {progress_bar(job.progress)} {job.progress}%", "bold cyan"
+    if state is JobState.DOWNLOADING:
+        return saving_text(job, width), "bold cyan"
+    if state is JobState.SUBMISSION_UNCERTAIN:
+        return "may not have been received — open it", "bold yellow"
+    if state is JobState.TIMED_OUT:
+        return "timed out — check again with k", "yellow"
+    if state is JobState.FAILED:
+        reason = clean_line(job.failure_reason or "") or "no reason given"
+        return f"failed: {reason}", "bold red"
+    if state is JobState.CANCELLED:
+        return "cancelled", "dim"
     failed = item_errors(job)
-    if failed and job.state is JobState.SUCCEEDED:
-        text.append(f" {len(failed)} of {job.result.get('count', '?')} failed", "yellow")
-    text.append(f"{gap}{duration(job.elapsed(now))}", "dim")
+    if failed:
+        return f"done · {len(failed)} of {job.result.get('count', '?')} failed", "yellow"
+    size = sum(f.size or 0 for f in job.files if f.done)
+    return (f"done · {human_bytes(size)}" if size else "done"), "bold green"
+
+
+def _fit(line: Text, right: Text, width: int) -> Text:
+    """``line`` cut with an ellipsis so that ``right`` fits after it, right-aligned."""
+    room = width - right.cell_len
+    if room < 8:  # too narrow for both: the words matter more than the times
+        line.truncate(width, overflow="ellipsis")
+        return line
+    if line.cell_len > room - 1:
+        line.truncate(room - 1, overflow="ellipsis")
+    line.append(" " * (room - line.cell_len))
+    line.append_text(right)
+    return line
+
+
+def job_label(job: Job, now: float, width: int = LABEL_WIDTH) -> Text:
+    """Two lines, ``width`` cells each: kind, number and prompt; then what the job is doing
+    or why it waits or stopped (cut with an ellipsis), with the elapsed time and ETA at the
+    right. The elapsed time stops when the job does (finished, failed, uncertain, timed out,
+    cancelled)."""
+    icon = "▣" if job.kind is JobKind.IMAGE else "▶"
+    first = Text(no_wrap=True, overflow="ellipsis")
+    first.append(f"{icon} #{job.id} ", "bold")
+    first.append(clean_line(job.prompt[:200]) or "(no prompt)")  # a Text: never markup
+    first.truncate(width, overflow="ellipsis")
+    times = Text(duration(job.elapsed(now)), "dim")
     eta = job.eta(now)
     if eta is not None:
-        text.append(f" ~{rough_duration(eta)} left", "dim")
+        times.append(f" ~{rough_duration(eta)} left", "dim")
+    words, style = status(job, now, width - times.cell_len - 3)
+    second = Text("  ", no_wrap=True)
+    second.append(words, style)
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    text.append_text(first)
+    text.append("\n")
+    text.append_text(_fit(second, times, width))
     return text
 
 
 def ticking(job: Job) -> bool:
-    """Whether the job's label changes with the clock alone (elapsed time, ETA)."""
-    return job.finished_at is None or job.state in (JobState.QUEUED, JobState.RUNNING)
+    """Whether the job's label changes with the clock alone (elapsed time, ETA, countdowns):
+    only while an engine works on it."""
+    return job.state.is_active
 
 
 class JobRow(Visual):
     """One job as an option: always :data:`ROW_HEIGHT` lines, each cut with an ellipsis.
 
-    The label is built the first time the row is drawn, so a list of hundreds of jobs costs only
-    the rows on screen; the height is known without building it, so the option list never has
-    to measure a row.
+    The label is built the first time the row is drawn, for the width it is drawn at, so a
+    list of hundreds of jobs costs only the rows on screen; the height is known without
+    building it, so the option list never has to measure a row.
     """
 
     def __init__(self, job: Job, now: float) -> None:
         self.job = job
         self.now = now
         self._content: Content | None = None
+        self._width = LABEL_WIDTH
 
     def update(self, job: Job, now: float) -> bool:
         """Show ``job`` as of ``now``; whether that reads differently from before."""
@@ -139,11 +240,15 @@ class JobRow(Visual):
         self.job, self.now, self._content = job, now, None
         return True
 
+    def content_at(self, width: int) -> Content:
+        if self._content is None or width != self._width:
+            self._width = width
+            self._content = Content.from_rich_text(job_label(self.job, self.now, width))
+        return self._content
+
     @property
     def content(self) -> Content:
-        if self._content is None:
-            self._content = Content.from_rich_text(job_label(self.job, self.now))
-        return self._content
+        return self.content_at(self._width)
 
     def __str__(self) -> str:
         return self.content.plain
@@ -157,7 +262,8 @@ class JobRow(Visual):
             text_wrap="nowrap",
             text_overflow="ellipsis",
         )
-        return self.content.render_strips(width, ROW_HEIGHT, style, replace(options, rules=rules))
+        content = self.content_at(max(1, width))
+        return content.render_strips(width, ROW_HEIGHT, style, replace(options, rules=rules))
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return self.content.get_optimal_width(rules, container_width)
@@ -180,6 +286,13 @@ class JobSidebar(Vertical):
             tooltip="Show all / active / done / problems",
             id="jobs.filter",
         ),
+        Binding(
+            "k",
+            "recheck",
+            "Check again",
+            tooltip="Check a timed-out or failed job again",
+            id="jobs.recheck",
+        ),
     ]
 
     @dataclass
@@ -196,11 +309,37 @@ class JobSidebar(Vertical):
         self._texts: dict[str, str] = {}
         self._keep: int | None = None
         """The job last highlighted, to highlight again when it is back in the list."""
+        self._ticker: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Jobs", classes="sidebar-title")
         yield OptionList(classes="jobs")
         yield Static("", classes="jobs-hint")
+
+    def on_mount(self) -> None:
+        self._ticker = self.set_interval(TICK_SECONDS, self.tick, pause=True)
+
+    def on_show(self, event: events.Show) -> None:
+        self._set_ticking()
+
+    def _set_ticking(self) -> None:
+        """Tick while some row moves with the clock and the sidebar is shown."""
+        if self._ticker is None:
+            return
+        if self.display and any(ticking(job) for job in self._shown):
+            self._ticker.resume()
+        else:
+            self._ticker.pause()
+
+    def tick(self) -> None:
+        """Move elapsed times, ETAs and countdowns on (the clock alone, no store reads): only
+        rows that read differently are marked, only rows on screen are drawn again."""
+        if not self.display:
+            self._set_ticking()
+            return
+        if not self.screen.is_current or not self._shown:
+            return  # covered by a dialog: nothing to see; the next tick catches up
+        self._update_rows(self.query_one(OptionList), self._shown, self.clock())
 
     def show(self, jobs: Iterable[Job]) -> None:
         """Redraw with these jobs (newest first); cheap enough for hundreds of jobs."""
@@ -221,6 +360,7 @@ class JobSidebar(Vertical):
         title = f"Jobs · {active} running" if active else "Jobs"
         self._set_text(".sidebar-title", f"{title} · showing {name}")
         self._set_text(".jobs-hint", "Enter: details · f: filter" if shown else _EMPTY[name])
+        self._set_ticking()
 
     def _set_text(self, selector: str, text: str) -> None:
         """Update a line of text only when it changes (an update lays out the screen again)."""
@@ -249,6 +389,7 @@ class JobSidebar(Vertical):
         if old is not None and old < len(self._shown):
             self._keep = self._shown[old].id
         keep = self._keep
+        before = [j.id for j in self._shown]
         top = options.scroll_y
         reuse = {row.job.id: row for row in self._rows}
         self._rows = []
@@ -268,12 +409,17 @@ class JobSidebar(Vertical):
         if keep in ids:
             index = ids.index(keep)
         elif old is not None and not new_filter:
-            index = min(old, len(ids) - 1)  # the job below the one that left, if any
+            index = _neighbour(before, ids, keep, old)
         else:
             index = 0
         options.highlighted = index
         if old is not None and (keep in ids or not new_filter):
             options.scroll_to(y=top + (index - old) * ROW_HEIGHT, animate=False, immediate=True)
+
+    async def action_recheck(self) -> None:
+        option = self.query_one(OptionList).highlighted_option
+        if option is not None and option.id is not None:
+            await self.app.job_action(int(option.id), "recheck")  # type: ignore[attr-defined]
 
     def action_cycle_filter(self) -> None:
         self.filter_index = (self.filter_index + 1) % len(FILTERS)
@@ -284,6 +430,20 @@ class JobSidebar(Vertical):
         event.stop()
         if event.option.id is not None:
             self.post_message(self.Selected(int(event.option.id)))
+
+
+def _neighbour(before: list[int], after: list[int], gone: int | None, old: int) -> int:
+    """Where the highlight goes when its job left the list: to the job that was below it
+    (else above it) and is still there, wherever new jobs pushed it."""
+    if gone in before:
+        place = before.index(gone)
+        present = set(after)
+        below = [i for i in before[place + 1 :] if i in present]
+        above = [i for i in reversed(before[:place]) if i in present]
+        nearest = below[:1] or above[:1]
+        if nearest:
+            return after.index(nearest[0])
+    return min(old, len(after) - 1)
 
 
 _EMPTY = {
