@@ -53,6 +53,15 @@ class Store(ConversationsMixin, MessagesMixin, StateMixin, JobsMixin, DraftsMixi
         with self._read() as conn:
             return schema.user_version(conn)
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` for this connection: a number that changes when
+        another connection (another window, a headless command) has committed to the file
+        since this connection last asked, and never for this connection's own writes. One
+        tiny query; :class:`~studio.store.watch.JobWatcher` polls it."""
+        with self._lock, self._noting_problems(), translate_errors(self._path):
+            row = self._connection().execute("PRAGMA data_version").fetchone()
+        return int(row[0])
+
     def close(self) -> None:
         """Close the database (again is fine). Later calls raise ``StoreError``."""
         with self._lock:

@@ -5,16 +5,26 @@ committed change. This controller records the change and redraws at most
 :data:`REDRAW_HZ` times a second, never once per poll response. When a job finishes or fails
 :class:`~studio.tui.job_reports.JobReporter` tells the user; what the user asks of jobs is
 carried out by :class:`~studio.tui.job_actions.JobActions`.
+
+Other windows (and headless commands) change jobs too. On the same tick the controller asks a
+:class:`~studio.store.watch.JobWatcher` what other connections committed (one ``PRAGMA`` when
+nothing did) and merges the jobs that changed, so every window shows every job as it stands.
+A job this window's engine does not hold is reported by the window that holds it; here it only
+earns a quiet toast, and its result message is shown in the conversation if that is open.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from studio.jobs import Job, JobState
 from studio.paths import media_dir
+from studio.store import MessageStatus, StoreError
+from studio.store.watch import JobChanges, JobWatcher
 from studio.tui.job_reports import JobReporter
 
 if TYPE_CHECKING:
@@ -23,7 +33,19 @@ if TYPE_CHECKING:
     from studio.tui.screens.media_forms import MediaRequest
 
 REDRAW_HZ = 4
-FINAL = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.TIMED_OUT})
+FINAL = frozenset(
+    {
+        JobState.SUCCEEDED,
+        JobState.FAILED,
+        JobState.TIMED_OUT,
+        JobState.SUBMISSION_UNCERTAIN,
+        JobState.CANCELLED,
+    }
+)
+REPORT_WAIT = 30.0
+"""Seconds a window waits for another window's result message of a job it saw end."""
+
+log = logging.getLogger("studio.tui.jobs")
 
 
 class JobsController:
@@ -40,6 +62,10 @@ class JobsController:
         self.error: str | None = None
         self._title = "AnyFast Studio"
         self.reporter = JobReporter(app)
+        self.watcher = JobWatcher(app.store)
+        self._awaiting: dict[int, tuple[int, float]] = {}
+        """Jobs another window finished: job id -> (its conversation, when to stop looking
+        for the result message that window writes)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -60,8 +86,10 @@ class JobsController:
         from studio.jobs import EngineConfig, JobEngine
 
         app = self.app
-        for job in app.store.list_jobs(limit=500):
-            self.jobs[job.id] = job
+        first = self.watcher.poll()  # every job in the store (the newest 500)
+        if first is not None:
+            for job in reversed(first.changed):
+                self.jobs[job.id] = job
         client = await app.gateway.client()
         folder = media_dir(app.settings.media_dir)
         if self.config is not None:
@@ -85,11 +113,103 @@ class JobsController:
     def _changed(self, job: Job) -> None:
         before = self.jobs.get(job.id)
         self.jobs[job.id] = job
+        self.watcher.seen([job])
         self.dirty = True
         if job.state in FINAL and (before is None or before.state != job.state):
             self.reporter.finished(job)
+        elif before is None:
+            self.reporter.started(job)  # its message in its conversation, live while it runs
+
+    def sync(self) -> bool:
+        """Merge the jobs other windows (or commands) changed since the last look; return
+        whether anything did. Cheap when nothing did: one ``PRAGMA``."""
+        try:
+            changes = self.watcher.poll()
+            if self._awaiting:
+                self._follow_reports()
+        except StoreError:  # the store says so where it matters; the tick carries on
+            log.warning("could not read the jobs other windows changed", exc_info=True)
+            return False
+        if not changes:
+            return False
+        self._merge(changes)
+        return True
+
+    def _merge(self, changes: JobChanges) -> None:
+        for job in reversed(changes.changed):  # oldest first, as they happened
+            before = self.jobs.get(job.id)
+            if before == job:
+                continue
+            if before is not None and before.updated_at > job.updated_at:
+                continue  # this window already has a newer copy
+            self.jobs[job.id] = job
+            self.dirty = True
+            ended = job.state in FINAL and (before is None or before.state != job.state)
+            if ended and not self._holds(job.id):
+                self._ended_elsewhere(job)
+        for job_id in changes.removed:
+            self._awaiting.pop(job_id, None)
+            if self.jobs.pop(job_id, None) is not None:
+                self.dirty = True
+                self._close_details(job_id)
+
+    def _holds(self, job_id: int) -> bool:
+        """Whether this window's engine works on the job (and so reports it itself)."""
+        return self.engine is not None and job_id in self.engine.book
+
+    def _ended_elsewhere(self, job: Job) -> None:
+        """A quiet toast: no bell, no message written (the window that ran it writes it)."""
+        what = f"{job.kind.value.capitalize()} job #{job.id}"
+        if job.state is JobState.SUCCEEDED:
+            self.app.notify(f"{what} is done (in another window)", timeout=5, markup=False)
+        else:
+            state = job.state.value.replace("_", " ")
+            self.app.notify(
+                f"{what} {state} (in another window)",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
+        if job.conversation_id is not None:
+            self._awaiting[job.id] = (job.conversation_id, time.monotonic() + REPORT_WAIT)
+
+    def _follow_reports(self) -> None:
+        """Show in an open conversation the result message another window wrote there."""
+        from studio.tui.screens.main import MainScreen
+
+        screens = [s for s in self.app.screen_stack if isinstance(s, MainScreen)]
+        now = time.monotonic()
+        for job_id, (cid, until) in list(self._awaiting.items()):
+            panes = [p for s in screens if (p := s.pane(cid)) is not None]
+            if now > until or not panes:  # not open: it loads with the conversation
+                del self._awaiting[job_id]
+                continue
+            if any(p.streaming for p in panes):
+                continue  # after the reply, so the two never interleave
+            shown = {v.message.id for p in panes for v in p.views()}
+            newest = max(shown, default=0)
+            # What that window added since: the command that started the job, the result.
+            new = [
+                m
+                for m in self.app.store.messages(cid, limit=20)
+                if m.id > newest and m.status is not MessageStatus.STREAMING
+            ]
+            if new:
+                del self._awaiting[job_id]
+                for message in new:
+                    self.app.message_added(message)
+
+    def _close_details(self, job_id: int) -> None:
+        """A job removed in another window: close its details if they are in front."""
+        from studio.tui.screens.job_detail import JobDetail
+
+        screen = self.app.screen
+        if isinstance(screen, JobDetail) and screen.job.id == job_id:
+            screen.dismiss()
+            self.app.notify(f"Job #{job_id} was removed in another window", timeout=5, markup=False)
 
     def _redraw(self) -> None:
+        self.sync()
         if not self.dirty:
             return
         self.dirty = False
@@ -137,4 +257,5 @@ class JobsController:
     def forget(self, job_id: int) -> None:
         """A job was removed."""
         self.jobs.pop(job_id, None)
+        self.watcher.forget(job_id)
         self.dirty = True
