@@ -14,6 +14,10 @@ first look. Then, each case ``--rounds`` times, timed with ``perf_counter`` arou
 - **first look** — a fresh watcher reading every job in the window (what a window does once at
   start).
 
+Then the same "nothing changed" and "one job changed" through the app's whole sync step,
+``JobsController.sync()`` (poll + merge into ``.jobs``; a stand-in app with only a store), which
+is what the 4 Hz redraw tick adds; redrawing the sidebar, when a job did change, is as before.
+
 Prints p50 / p95 / max in microseconds per case. Runnable by hand, not part of the test run:
 
     python tests/bench/job_sync.py [--jobs 500] [--rounds 2000]
@@ -33,6 +37,18 @@ from pathlib import Path
 from studio.jobs import JobKind, JobProvider, JobState
 from studio.store import Store
 from studio.store.watch import JobWatcher
+from studio.tui.jobs import JobsController
+
+
+class StandIn:
+    """The little of ``StudioApp`` that ``JobsController.sync`` touches."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.screen_stack: list[object] = []
+
+    def notify(self, *args: object, **kwargs: object) -> None:
+        pass
 
 
 def fill(store: Store, count: int) -> list[int]:
@@ -116,6 +132,12 @@ def main() -> int:
                 return JobWatcher(b).poll()
 
             report("first look", timed(max(5, args.rounds // 100), nothing, fresh))
+
+            controller = JobsController(StandIn(b))  # type: ignore[arg-type]
+            controller.sync()
+            report("tick, no change", timed(args.rounds, nothing, controller.sync))
+            report("tick, one job", timed(args.rounds // 4, one_job, controller.sync))
+            assert controller.jobs[target] == a.get_job(target)
     return 0
 
 

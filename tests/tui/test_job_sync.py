@@ -187,3 +187,24 @@ async def test_a_job_removed_in_one_window_disappears_in_the_other(
         await wait_for(
             lambda: any(f"Job #{job.id} was removed" in str(n.message) for n in b._notifications)
         )
+
+
+async def test_the_highlight_stays_on_its_job_when_another_window_adds_one(
+    window: Callable[[], StudioApp],
+) -> None:
+    a, b = window(), window()
+    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE) as pb:
+        await started(a, b)
+        await send(pa, "/video first [[emulator: seconds=6]]")
+        await wait_for(lambda: bool(a.jobs.jobs))
+        first = next(iter(a.jobs.jobs))
+        await pb.press("ctrl+g")
+        await wait_for(lambda: listed(b) == {str(first)}, limit=SEEN_WITHIN + 1)
+        options = b.screen.query_one(JobSidebar).query_one(OptionList)
+        await wait_for(lambda: options.highlighted_option is not None)
+        assert options.highlighted_option is not None
+        assert options.highlighted_option.id == str(first)
+        await send(pa, "/video second [[emulator: seconds=6]]")
+        await wait_for(lambda: len(listed(b)) == 2, limit=SEEN_WITHIN + 1)
+        assert options.highlighted_option is not None
+        assert options.highlighted_option.id == str(first)  # not the new row at the top
