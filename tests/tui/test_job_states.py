@@ -159,6 +159,34 @@ async def test_the_highlight_moves_to_a_neighbour_whatever_else_changed(clock: C
         assert highlighted_id(options) == "4"
 
 
+async def test_the_highlighted_row_stays_where_it_is_on_screen(clock: Clock) -> None:
+    jobs = [make_job(i) for i in range(1, 41)]
+    app = SidebarApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        sidebar = app.query_one(JobSidebar)
+        options = sidebar.query_one(OptionList)
+        sidebar.show(jobs)
+        await pilot.pause()
+        options.focus()
+        for _ in range(12):
+            await pilot.press("down")
+        await pilot.pause()
+        highlighted = highlighted_id(options)
+        assert highlighted == "28" and options.scroll_y > 0
+
+        def screen_y() -> int:
+            assert options.highlighted is not None
+            return options.highlighted * ROW_HEIGHT - int(options.scroll_y)
+
+        y = screen_y()
+        sidebar.show([*jobs, make_job(41), make_job(42)])
+        await pilot.pause()
+        assert highlighted_id(options) == "28" and screen_y() == y
+        sidebar.show([j for j in jobs if j.id not in (28, 35)] + [make_job(41), make_job(42)])
+        await pilot.pause()
+        assert highlighted_id(options) == "27" and screen_y() == y
+
+
 async def test_500_jobs_tick_cheaply(clock: Clock) -> None:
     jobs = [
         make_job(i, progress=i % 100, progress_points=((NOW - 50, 1), (NOW - 1, 2 + i % 90)))
