@@ -32,6 +32,8 @@ _UNSATISFIED_RANGE = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$")
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes saved so far, expected total or None) as a download advances."""
+RetryCallback = Callable[["DownloadError", float], None]
+"""Called with the error and the pause (seconds) before a failed attempt is tried again."""
 
 
 class DownloadError(Exception):
@@ -127,11 +129,17 @@ class Downloader:
         return float(base * (1.0 - 0.25 * random.random()))
 
     async def fetch(
-        self, url: str, dest: str | os.PathLike[str], *, on_progress: ProgressCallback | None = None
+        self,
+        url: str,
+        dest: str | os.PathLike[str],
+        *,
+        on_progress: ProgressCallback | None = None,
+        on_retry: RetryCallback | None = None,
     ) -> Downloaded:
         """Download ``url`` to ``dest`` (its folder must exist), resuming ``dest.part`` if an
         earlier attempt left one. Raises :class:`DownloadError` once retries are exhausted or
-        the failure cannot be helped by retrying (an expired link)."""
+        the failure cannot be helped by retrying (an expired link); ``on_retry`` hears of
+        each failed attempt that will be tried again."""
         target = Path(dest)
         attempt = 0
         resumed = False
@@ -142,7 +150,10 @@ class Downloader:
             except DownloadError as err:
                 if not err.retryable or attempt >= self.max_attempts:
                     raise
-                await asyncio.sleep(self.backoff(attempt))
+                pause = self.backoff(attempt)
+                if on_retry is not None:
+                    on_retry(err, pause)
+                await asyncio.sleep(pause)
                 continue
             resumed = resumed or kept
             return Downloaded(target, size, content_type, resumed, attempt)

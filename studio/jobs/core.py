@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.api.client import AnyFastClient
-from studio.api.download import Downloader
+from studio.api.download import Downloader, DownloadError
 from studio.api.errors import (
     AnyFastError,
     APIConnectionError,
@@ -65,6 +65,11 @@ def short_error(err: AnyFastError) -> str:
     if err.status is not None:
         return f"HTTP {err.status}"
     return err.message
+
+
+def short_download_error(err: DownloadError) -> str:
+    """A few words on why a download attempt failed ("HTTP 503", "connection lost")."""
+    return f"HTTP {err.status}" if err.status is not None else "connection lost"
 
 
 class DownloadProgress:
@@ -404,9 +409,15 @@ class EngineCore:
             file = next(f for f in current.files if f.index == file_index)
 
             def advanced(done: int, total: int | None) -> None:
+                held = self.book.get(job_id)
+                if held is not None and held.last_error is not None:  # moving again
+                    self.book.note(job_id, notify=True, last_error=None)
                 progress.update(file_index, done, total)
 
-            saved = await self.saver.fetch(current, file, on_progress=advanced)
+            def retrying(err: DownloadError, pause: float) -> None:
+                self.book.note(job_id, notify=True, last_error=short_download_error(err))
+
+            saved = await self.saver.fetch(current, file, on_progress=advanced, on_retry=retrying)
             if saved.done:
                 progress.update(file_index, saved.size or 0, saved.size or 0)
             latest = self.book.get(job_id)
@@ -430,5 +441,10 @@ class EngineCore:
             )
         else:
             self._end(
-                job_id, JobState.SUCCEEDED, finished=True, failure_reason=None, bytes_rate=None
+                job_id,
+                JobState.SUCCEEDED,
+                finished=True,
+                failure_reason=None,
+                bytes_rate=None,
+                last_error=None,
             )

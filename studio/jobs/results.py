@@ -14,7 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from studio import paths
-from studio.api.download import Downloader, DownloadError, ProgressCallback, part_path
+from studio.api.download import (
+    Downloader,
+    DownloadError,
+    ProgressCallback,
+    RetryCallback,
+    part_path,
+)
 from studio.api.media import sniff_mime
 from studio.jobs.models import Job, JobFile
 from studio.jobs.naming import (
@@ -94,11 +100,17 @@ class ResultSaver:
         return saved
 
     async def fetch(
-        self, job: Job, file: JobFile, *, on_progress: ProgressCallback | None = None
+        self,
+        job: Job,
+        file: JobFile,
+        *,
+        on_progress: ProgressCallback | None = None,
+        on_retry: RetryCallback | None = None,
     ) -> JobFile:
         """Download one result (resuming a partial file) and write its sidecar; the returned
         entry is ``done``, or carries the ``error`` that stopped it. ``on_progress(done,
-        total)`` is called as bytes reach the disk (``total`` None while unknown)."""
+        total)`` is called as bytes reach the disk (``total`` None while unknown),
+        ``on_retry(error, pause)`` before a failed attempt is tried again."""
         earlier = self._saved_earlier(job, file)
         if earlier is not None:
             return earlier
@@ -107,7 +119,9 @@ class ResultSaver:
             return dataclasses.replace(file, error="there is no link to download it from")
         async with self._slots:
             try:
-                got = await self.downloader.fetch(file.url, dest, on_progress=on_progress)
+                got = await self.downloader.fetch(
+                    file.url, dest, on_progress=on_progress, on_retry=on_retry
+                )
             except DownloadError as err:
                 return dataclasses.replace(file, error=str(err))
             except OSError as err:  # the folder vanished, the disk is full, ...

@@ -117,3 +117,20 @@ async def test_a_refused_send_records_why_it_is_retried(
     emulator.clear_faults()
     done = await finish(engine, job)
     assert done.state is JobState.SUCCEEDED and done.last_error is None
+
+
+async def test_a_download_retry_says_why(
+    store: Store, client: AnyFastClient, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    changes: list[Job] = []
+    config = fast_config(tmp_path, flush_interval=0.05)
+    async with (
+        Downloader(backoff_initial=0.5, backoff_max=0.5) as downloader,
+        JobEngine(store, client, downloader, config, changes.append) as engine,
+    ):
+        emulator.inject("503", count=2, path="/files/")
+        job = await engine.submit_seedance("seedance-2.0", f"a busy bucket {FAST}")
+        done = await finish(engine, job, seconds=20)
+    assert done.state is JobState.SUCCEEDED and done.last_error is None
+    saving = [j for j in changes if j.state is JobState.DOWNLOADING]
+    assert any(j.last_error == "HTTP 503" for j in saving), [j.last_error for j in saving]

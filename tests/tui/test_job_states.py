@@ -351,3 +351,10 @@ def test_done_rows_show_their_size() -> None:
         files=(JobFile(0, None, "/m/a.mp4", size=4_812_000, done=True),),
     )
     assert "done · 4.8 MB" in job_label(job, NOW).plain
+
+
+def test_a_download_retry_shows_why() -> None:
+    from studio.tui.widgets.job_sidebar import job_label
+
+    job = make_job(1, state=JobState.DOWNLOADING, progress=100, last_error="HTTP 503")
+    assert "retrying the download: HTTP 503" in job_label(job, NOW).plain

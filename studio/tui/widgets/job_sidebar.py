@@ -159,6 +159,8 @@ def status(job: Job, now: float, width: int = LABEL_WIDTH) -> tuple[str, str]:
     if state is JobState.RUNNING:
         return f"running {progress_bar(job.progress)} {job.progress}%", "bold cyan"
     if state is JobState.DOWNLOADING:
+        if error:
+            return f"retrying the download: {error}", "yellow"
         return saving_text(job, width), "bold cyan"
     if state is JobState.SUBMISSION_UNCERTAIN:
         return "may not have been received — open it", "bold yellow"
