@@ -3,6 +3,7 @@ downloads in bytes, and a highlight that stays on its job."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from pathlib import Path
@@ -358,3 +359,27 @@ def test_a_download_retry_shows_why() -> None:
 
     job = make_job(1, state=JobState.DOWNLOADING, progress=100, last_error="HTTP 503")
     assert "retrying the download: HTTP 503" in job_label(job, NOW).plain
+
+
+async def test_a_stalled_download_says_so_instead_of_its_last_rate(clock: Clock) -> None:
+    saving = make_job(
+        1,
+        state=JobState.DOWNLOADING,
+        progress=100,
+        bytes_done=1_200_000,
+        bytes_total=7_400_000,
+        bytes_rate=310_000,
+    )
+    app = SidebarApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        sidebar = app.query_one(JobSidebar)
+        options = sidebar.query_one(OptionList)
+        sidebar.show([saving])
+        await pilot.pause()
+        assert rows(options)["1"].startswith("  saving 1.2 MB of 7.4 MB · 310 kB/s")
+        clock.now += 12  # no byte since
+        await wait_for(lambda: "stalled 12 s" in rows(options)["1"], limit=3)
+        assert "kB/s" not in rows(options)["1"]
+        sidebar.show([dataclasses.replace(saving, bytes_done=1_500_000)])  # moving again
+        await pilot.pause()
+        assert rows(options)["1"].startswith("  saving 1.5 MB of 7.4 MB · 310 kB/s")

@@ -97,6 +97,8 @@ TICK_SECONDS = 1.0
 LABEL_WIDTH = 41
 """The text width of a row in the 46-column sidebar with its scrollbar: what rows are measured
 at before they are drawn."""
+STALLED_AFTER = 10.0
+"""Seconds without a new byte after which a download reads "stalled" instead of its rate."""
 SENDING_FOR = 3.0
 """Seconds a new request reads "sending…"; after that the job waits for the gateway's answer."""
 
@@ -123,12 +125,16 @@ def _countdown(at: float | None, now: float) -> str:
     return f" in {math.ceil(left)} s" if left < 60 else f" in {rough_duration(left)}"
 
 
-def saving_text(job: Job, width: int) -> str:
-    """``saving 12.4 MB of 74 MB · 3.1 MB/s``, shortened to fit ``width`` when it can."""
+def saving_text(job: Job, width: int, still: float = 0.0) -> str:
+    """``saving 12.4 MB of 74 MB · 3.1 MB/s``, shortened to fit ``width`` when it can;
+    ``· stalled 12 s`` instead of the rate once no byte came for ``still`` ≥
+    :data:`STALLED_AFTER` seconds."""
     done, total, rate = job.bytes_done, job.bytes_total, job.bytes_rate
     if done is None:
         return "saving…"
     speed = f" · {human_bytes(rate)}/s" if rate else ""
+    if still >= STALLED_AFTER:
+        speed = f" · stalled {rough_duration(still).replace('s', ' s')}"
     if total is None:
         return f"saving {human_bytes(done)}{speed}"
     full = f"saving {human_bytes(done)} of {human_bytes(total)}{speed}"
@@ -138,7 +144,7 @@ def saving_text(job: Job, width: int) -> str:
     return f"saving {have[0]} of {want[0]} {want[1]}{speed}"
 
 
-def status(job: Job, now: float, width: int = LABEL_WIDTH) -> tuple[str, str]:
+def status(job: Job, now: float, width: int = LABEL_WIDTH, still: float = 0.0) -> tuple[str, str]:
     """What a job is doing or why it stopped, in a few words, and the style to show it in.
 
     The row shows this after its state; the detail view has the full message."""
@@ -161,7 +167,7 @@ def status(job: Job, now: float, width: int = LABEL_WIDTH) -> tuple[str, str]:
     if state is JobState.DOWNLOADING:
         if error:
             return f"retrying the download: {error}", "yellow"
-        return saving_text(job, width), "bold cyan"
+        return saving_text(job, width, still), "yellow" if still >= STALLED_AFTER else "bold cyan"
     if state is JobState.SUBMISSION_UNCERTAIN:
         return "may not have been received — open it", "bold yellow"
     if state is JobState.TIMED_OUT:
@@ -191,7 +197,7 @@ def _fit(line: Text, right: Text, width: int) -> Text:
     return line
 
 
-def job_label(job: Job, now: float, width: int = LABEL_WIDTH) -> Text:
+def job_label(job: Job, now: float, width: int = LABEL_WIDTH, still: float = 0.0) -> Text:
     """Two lines, ``width`` cells each: kind, number and prompt; then what the job is doing
     or why it waits or stopped (cut with an ellipsis), with the elapsed time and ETA at the
     right. The elapsed time stops when the job does (finished, failed, uncertain, timed out,
@@ -205,7 +211,7 @@ def job_label(job: Job, now: float, width: int = LABEL_WIDTH) -> Text:
     eta = job.eta(now)
     if eta is not None:
         times.append(f" ~{rough_duration(eta)} left", "dim")
-    words, style = status(job, now, width - times.cell_len - 3)
+    words, style = status(job, now, width - times.cell_len - 3, still)
     second = Text("  ", no_wrap=True)
     second.append(words, style)
     text = Text(no_wrap=True, overflow="ellipsis", end="")
@@ -234,18 +240,24 @@ class JobRow(Visual):
         self.now = now
         self._content: Content | None = None
         self._width = LABEL_WIDTH
+        self._moved_at = now
+        """When the download's byte count last changed (as this row saw it)."""
 
     def update(self, job: Job, now: float) -> bool:
         """Show ``job`` as of ``now``; whether that reads differently from before."""
         if (job is self.job or job == self.job) and (now == self.now or not ticking(job)):
             return False
+        if job.bytes_done != self.job.bytes_done or job.state is not self.job.state:
+            self._moved_at = now
         self.job, self.now, self._content = job, now, None
         return True
 
     def content_at(self, width: int) -> Content:
         if self._content is None or width != self._width:
             self._width = width
-            self._content = Content.from_rich_text(job_label(self.job, self.now, width))
+            still = self.now - self._moved_at
+            label = job_label(self.job, self.now, width, still)
+            self._content = Content.from_rich_text(label)
         return self._content
 
     @property
