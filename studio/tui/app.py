@@ -50,7 +50,12 @@ class StudioApp(ErrorHookApp[None]):
             priority=True,
         ),
         Binding(
-            "f10", "new_image", "Image", tooltip="Generate an image (Seedream)", id="app.image"
+            "f10",
+            "new_image",
+            "Image",
+            tooltip="Generate an image (Seedream)",
+            id="app.image",
+            priority=True,  # handled at once: keys typed right after it must reach the form
         ),
         Binding(
             "alt+i,ctrl+t",
@@ -66,6 +71,7 @@ class StudioApp(ErrorHookApp[None]):
             "Video",
             tooltip="Generate a video (Seedance, Kling)",
             id="app.video",
+            priority=True,
         ),
         Binding(
             "ctrl+q",
@@ -309,10 +315,10 @@ class StudioApp(ErrorHookApp[None]):
             self.push_screen(GalleryScreen())
 
     def action_new_image(self) -> None:
-        self.run_worker(self.job_actions.new_media("image"), exclusive=True, group="media-form")
+        self.job_actions.new_media("image")
 
     def action_new_video(self) -> None:
-        self.run_worker(self.job_actions.new_media("video"), exclusive=True, group="media-form")
+        self.job_actions.new_media("video")
 
     async def job_action(self, job_id: int, action: str) -> None:
         """A job's detail view (or the queue) asks for ``action`` on job ``job_id``."""

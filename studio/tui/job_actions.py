@@ -29,35 +29,40 @@ class JobActions:
 
     # -- new jobs --------------------------------------------------------------------------------
 
-    async def new_media(self, kind: str, prompt: str = "", cid: int | None = None) -> None:
-        """Open the image (F10) or video (F12) form and submit what it returns."""
+    def new_media(self, kind: str, prompt: str = "", cid: int | None = None) -> None:
+        """Open the image (F10) or video (F12) form and submit what it returns.
+
+        The form is pushed here and now, in the key's handler (not from a worker a moment
+        later), so keys typed right after F10/F12 reach the form instead of the screen below.
+        """
         from studio.tui.screens.media_forms import ImageForm, VideoForm
 
         app = self.app
         if app.gateway.needs_key:
             app.notify("Set a key or start the demo first (see the welcome panel).", markup=False)
             return
+        if isinstance(app.screen, ImageForm | VideoForm):
+            return  # one form at a time
         form = (
             ImageForm(app.settings.image_model, prompt)
             if kind == "image"
             else VideoForm(app.settings.video_model, prompt)
         )
-        request = await app.push_screen_wait(form)
-        if request is not None:
-            await self.submit(request, cid)
+
+        def submitted(request: MediaRequest | None) -> None:
+            if request is not None:
+                app.run_worker(self.submit(request, cid), group="media-submit")
+
+        app.push_screen(form, submitted)
 
     async def media_command(self, kind: str, prompt: str, cid: int) -> None:
-        """``/image PROMPT`` or ``/video PROMPT`` typed in conversation ``cid``."""
-        from studio.tui.screens.media_forms import MediaRequest
+        """``/image PROMPT`` or ``/video PROMPT`` typed in conversation ``cid``, with the
+        forms' defaults made explicit (so the job and its sidecar record duration, ratio...)."""
+        from studio.tui.screens.media_forms import default_request
 
         settings = self.app.settings
-        if kind == "image":
-            request = MediaRequest("seedream", settings.image_model, prompt)
-        elif "kling" in settings.video_model:
-            request = MediaRequest("kling", settings.video_model, prompt, action="text2video")
-        else:
-            request = MediaRequest("seedance", settings.video_model, prompt)
-        await self.submit(request, cid)
+        model = settings.image_model if kind == "image" else settings.video_model
+        await self.submit(default_request(kind, model, prompt), cid)
 
     async def submit(self, request: MediaRequest, cid: int | None = None) -> None:
         from studio.jobs.submission import JobRequestError

@@ -2,7 +2,12 @@
 
 Each form dismisses with a :class:`MediaRequest` (what to submit) or None. Every field is
 checked against the documented limits (``studio.api.validation``) before anything is sent, and
-the reason is shown under the field.
+the reason is shown under the field; so are the image files named in a form (a missing file, a
+directory, an unreadable file, a file that is no image, an image too small or too big for the
+provider, ``anyfast-api.md`` §4.1 and §5.1). A form opens with the prompt focused, and keys
+typed before it had the focus (sent in one write with the F10/F12 that opened it) land there.
+
+:func:`default_request` is what ``/image`` and ``/video`` submit: the forms' own defaults.
 """
 
 from __future__ import annotations
@@ -10,13 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
+from studio.api import media
+from studio.api.errors import MediaInputError
 from studio.api.validation import (
     KLING_MODES,
     KLING_RATIOS,
@@ -52,6 +59,18 @@ VIDEO_KINDS = (
 )
 
 
+IMAGE_DEFAULTS: dict[str, Any] = {"size": "2K", "response_format": "url", "watermark": False}
+SEEDANCE_DEFAULTS: dict[str, Any] = {
+    "ratio": "16:9",
+    "resolution": "720p",
+    "duration": 5,
+    "generate_audio": True,
+}
+KLING_DEFAULTS: dict[str, Any] = {"mode": "std", "duration": "5", "aspect_ratio": "16:9"}
+"""What the forms start with, and what ``/image`` and ``/video`` send (so a job's row and its
+sidecar say what was asked for, not only what the gateway would have assumed)."""
+
+
 @dataclass(frozen=True)
 class MediaRequest:
     """What the user asked for: ``provider`` seedream|seedance|kling, ``action`` for Kling."""
@@ -63,17 +82,148 @@ class MediaRequest:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+def default_request(kind: str, model: str, prompt: str) -> MediaRequest:
+    """``/image PROMPT`` or ``/video PROMPT``: ``model`` with the forms' defaults made explicit.
+    A default the model does not take (its duration range, say) is left to the gateway."""
+    if kind == "image":
+        params = dict(IMAGE_DEFAULTS)
+        if "3-0" in model:  # Seedream 3.0 documents 1024x1024, not the 4.x presets
+            del params["size"]
+        return MediaRequest("seedream", model, prompt, params=params)
+    if "kling" in model:
+        errors = check_kling(action="text2video", model=model, prompt=prompt, **KLING_DEFAULTS)
+        params = {k: v for k, v in KLING_DEFAULTS.items() if k not in errors}
+        return MediaRequest("kling", model, prompt, "text2video", {"model_name": model, **params})
+    errors = check_seedance(
+        model=model,
+        prompt=prompt,
+        ratio=SEEDANCE_DEFAULTS["ratio"],
+        resolution=SEEDANCE_DEFAULTS["resolution"],
+        duration=SEEDANCE_DEFAULTS["duration"],
+    )
+    params = {k: v for k, v in SEEDANCE_DEFAULTS.items() if k not in errors}
+    return MediaRequest("seedance", model, prompt, params=params)
+
+
 def _paths(raw: str) -> list[str]:
     return [p.strip() for p in raw.replace("\n", ",").split(",") if p.strip()]
 
 
-class _Form(ModalScreen[MediaRequest | None]):
-    """Shared plumbing: error labels under fields, Save on ctrl+s, Cancel on escape."""
+@dataclass(frozen=True)
+class ImageLimits:
+    """What a provider accepts as an input image (``anyfast-api.md`` §4.1, §5.1)."""
 
+    provider: str
+    max_bytes: int
+    min_side: int = 0
+    max_side: int = 0
+    max_aspect: float = 0.0
+    formats: tuple[str, ...] = ()
+    assets: bool = True
+    """Whether ``asset://`` ids are taken."""
+
+
+SEEDREAM_IMAGES = ImageLimits("Seedream", media.DEFAULT_MAX_BYTES)
+SEEDANCE_IMAGES = ImageLimits(
+    "Seedance", media.DEFAULT_MAX_BYTES, min_side=300, max_side=6000, max_aspect=2.5
+)
+KLING_IMAGES = ImageLimits(
+    "Kling",
+    media.KLING_MAX_BYTES,
+    min_side=media.KLING_MIN_SIDE,
+    max_aspect=media.KLING_MAX_ASPECT,
+    formats=media.KLING_FORMATS,
+    assets=False,
+)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / media.MB:.1f} MB"
+
+
+def image_problem(source: str, limits: ImageLimits) -> str | None:
+    """Why the image ``source`` (a path, a ``file://``/http(s) link, an ``asset://`` id) cannot
+    be sent to ``limits.provider``, worded for the field; None when it can. Links are not
+    fetched: the gateway judges those."""
+    lowered = source[:12].lower()
+    if lowered.startswith(("http://", "https://")):
+        return None
+    if lowered.startswith("asset://"):
+        return None if limits.assets else f"{limits.provider} cannot use asset:// ids"
+    try:
+        info = media.describe_image(source)
+    except MediaInputError as exc:  # "Cannot attach NAME: reason", worded for chat
+        return str(exc).removeprefix("Cannot attach ").replace("the pasted image", source)
+    name, who = source, limits.provider
+    if info.size_bytes is not None and info.size_bytes > limits.max_bytes:
+        return (
+            f"{name} is too big ({_megabytes(info.size_bytes)}; "
+            f"{who} takes at most {_megabytes(limits.max_bytes)})"
+        )
+    if limits.formats and info.mime not in limits.formats:
+        kind = (info.mime or "unknown").split("/")[-1].upper()
+        return f"{name} is {kind}; {who} takes JPEG or PNG only"
+    if info.width is None or info.height is None:
+        if limits.min_side or limits.max_side or limits.max_aspect:
+            return f"{name}: the image header is damaged (its size cannot be read)"
+        return None
+    width, height = info.width, info.height
+    if limits.min_side and min(width, height) < limits.min_side:
+        return f"{name} is {width}×{height} px; {who} needs at least {limits.min_side} px a side"
+    if limits.max_side and max(width, height) > limits.max_side:
+        return f"{name} is {width}×{height} px; {who} takes at most {limits.max_side} px a side"
+    if limits.max_aspect and max(width, height) > limits.max_aspect * min(width, height):
+        return f"{name} is {width}×{height} px; {who} takes aspect ratios up to 2.5:1"
+    return None
+
+
+def check_images(fields: dict[str, list[str]], limits: ImageLimits) -> dict[str, str]:
+    """``{field: reason}`` for every field naming an image ``limits.provider`` cannot take (the
+    first bad one, and how many more there are)."""
+    errors: dict[str, str] = {}
+    for name, sources in fields.items():
+        problems = [p for p in (image_problem(s, limits) for s in sources) if p]
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            errors[name] = problems[0] + more
+    return errors
+
+
+class FormPrompt(SafeTextArea):
+    """A form's prompt. A paste it took goes no further (TextArea lets it bubble), so the form
+    can tell a paste that came before the prompt had the focus."""
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+
+
+class _Form(ModalScreen[MediaRequest | None]):
+    """Shared plumbing: error labels under fields, Save on ctrl+s, Cancel on escape; the
+    prompt focused when the form opens."""
+
+    AUTO_FOCUS = "#prompt"
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "submit", "Submit", id="form.submit"),
     ]
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that reaches the form itself arrived before the prompt had the focus
+        (typed in one write with the F10/F12 that opened the form): it belongs in the prompt,
+        after the keys before it (posted to it in the order they came)."""
+        prompt = self.query_one("#prompt", TextArea)
+        if event.is_printable and self.focused is prompt:
+            event.stop()
+            event.prevent_default()
+            prompt.post_message(events.Key(event.key, event.character))
+
+    def on_paste(self, event: events.Paste) -> None:
+        """The same for a paste that came before the prompt had the focus."""
+        prompt = self.query_one("#prompt", TextArea)
+        if self.focused is prompt:
+            event.stop()
+            event.prevent_default()
+            prompt.post_message(events.Paste(event.text))
 
     def field_row(self, name: str, label: str, widget: Any) -> ComposeResult:
         with Vertical(classes="form-field", id=f"row-{name}"):
@@ -137,10 +287,12 @@ class ImageForm(_Form):
                 "model", "Model", Select(options, value=self.model, id="model", allow_blank=False)
             )
             yield from self.field_row(
-                "prompt", "Prompt", SafeTextArea(self.prompt, id="prompt", soft_wrap=True)
+                "prompt", "Prompt", FormPrompt(self.prompt, id="prompt", soft_wrap=True)
             )
             yield from self.field_row(
-                "size", "Size: 1K, 2K, 4K or WIDTHxHEIGHT", Input("2K", id="size", suggester=None)
+                "size",
+                "Size: 1K, 2K, 4K or WIDTHxHEIGHT",
+                Input(IMAGE_DEFAULTS["size"], id="size", suggester=None),
             )
             yield from self.field_row(
                 "references",
@@ -155,9 +307,14 @@ class ImageForm(_Form):
             yield from self.field_row(
                 "response_format",
                 "Delivery",
-                Select(fmt, value="url", id="response_format", allow_blank=False),
+                Select(
+                    fmt,
+                    value=IMAGE_DEFAULTS["response_format"],
+                    id="response_format",
+                    allow_blank=False,
+                ),
             )
-            yield Checkbox("Watermark", value=False, id="watermark")
+            yield Checkbox("Watermark", value=IMAGE_DEFAULTS["watermark"], id="watermark")
             yield from self.buttons()
 
     def action_submit(self) -> None:
@@ -169,7 +326,10 @@ class ImageForm(_Form):
             "max_images": self.value("max_images"),
             "seed": self.value("seed"),
         }
-        if not self.show_errors(check_seedream(**values, references=refs)):
+        errors = check_seedream(**values, references=refs)
+        for name, reason in check_images({"references": refs}, SEEDREAM_IMAGES).items():
+            errors.setdefault(name, reason)
+        if not self.show_errors(errors):
             return
         params: dict[str, Any] = {
             "size": values["size"] or None,
@@ -248,7 +408,7 @@ class VideoForm(_Form):
                 "model", "Model", Select([(m, m) for m in models], id="model", allow_blank=False)
             )
             yield from self.field_row(
-                "prompt", "Prompt", SafeTextArea(self.prompt, id="prompt", soft_wrap=True)
+                "prompt", "Prompt", FormPrompt(self.prompt, id="prompt", soft_wrap=True)
             )
             yield from self.field_row(
                 "negative_prompt", "Negative prompt", Input(id="negative_prompt")
@@ -257,7 +417,10 @@ class VideoForm(_Form):
                 "ratio",
                 "Ratio",
                 Select(
-                    [(r, r) for r in SEEDANCE_RATIOS], value="16:9", id="ratio", allow_blank=False
+                    [(r, r) for r in SEEDANCE_RATIOS],
+                    value=SEEDANCE_DEFAULTS["ratio"],
+                    id="ratio",
+                    allow_blank=False,
                 ),
             )
             yield from self.field_row(
@@ -265,7 +428,7 @@ class VideoForm(_Form):
                 "Aspect ratio",
                 Select(
                     [(r, r) for r in KLING_RATIOS],
-                    value="16:9",
+                    value=KLING_DEFAULTS["aspect_ratio"],
                     id="aspect_ratio",
                     allow_blank=False,
                 ),
@@ -275,7 +438,7 @@ class VideoForm(_Form):
                 "Resolution",
                 Select(
                     [(r, r) for r in SEEDANCE_RESOLUTIONS],
-                    value="720p",
+                    value=SEEDANCE_DEFAULTS["resolution"],
                     id="resolution",
                     allow_blank=False,
                 ),
@@ -283,9 +446,18 @@ class VideoForm(_Form):
             yield from self.field_row(
                 "mode",
                 "Mode",
-                Select([(m, m) for m in KLING_MODES], value="std", id="mode", allow_blank=False),
+                Select(
+                    [(m, m) for m in KLING_MODES],
+                    value=KLING_DEFAULTS["mode"],
+                    id="mode",
+                    allow_blank=False,
+                ),
             )
-            yield from self.field_row("duration", "Duration (seconds)", Input("5", id="duration"))
+            yield from self.field_row(
+                "duration",
+                "Duration (seconds)",
+                Input(str(SEEDANCE_DEFAULTS["duration"]), id="duration"),
+            )
             yield from self.field_row(
                 "cfg_scale", "CFG scale (0–1, empty = default)", Input(id="cfg_scale")
             )
@@ -304,7 +476,7 @@ class VideoForm(_Form):
             )
             yield from self.field_row("images", "Images (1–4, comma-separated)", Input(id="images"))
             yield from self.field_row("seed", "Seed (empty = random)", Input(id="seed"))
-            yield Checkbox("Generate audio", value=True, id="audio")
+            yield Checkbox("Generate audio", value=SEEDANCE_DEFAULTS["generate_audio"], id="audio")
             yield from self.buttons()
 
     def on_mount(self) -> None:
@@ -341,9 +513,15 @@ class VideoForm(_Form):
                 "last_frame": self.value("last_frame"),
                 "seed": self.value("seed"),
             }
-            if not self.show_errors(
-                check_seedance(model=model, prompt=prompt, references=refs, **checked)
-            ):
+            errors = check_seedance(model=model, prompt=prompt, references=refs, **checked)
+            files = {
+                "first_frame": _paths(checked["first_frame"])[:1],
+                "last_frame": _paths(checked["last_frame"])[:1],
+                "references": refs,
+            }
+            for name, reason in check_images(files, SEEDANCE_IMAGES).items():
+                errors.setdefault(name, reason)
+            if not self.show_errors(errors):
                 return
             params: dict[str, Any] = {
                 "ratio": checked["ratio"] or None,
@@ -381,6 +559,14 @@ class VideoForm(_Form):
             image=values["image"],
             image_tail=values["image_tail"],
         )
+        files = {"image": [values["image"]], "image_tail": [values["image_tail"]]}
+        if action == "multi-image2video":
+            files = {"images": images}
+        elif action != "image2video":
+            files = {}
+        files = {name: [p for p in sources if p] for name, sources in files.items()}
+        for name, reason in check_images(files, KLING_IMAGES).items():
+            errors.setdefault(name, reason)
         if not self.show_errors(errors):
             return
         params = {
