@@ -227,6 +227,8 @@ async def test_image_form_names_a_bad_reference_under_the_field_and_stays_open(
         assert form.query_one("#references", Input).value == refs
         assert form.query_one("#seed", Input).value == "42"
         assert not app.store.list_jobs()
+        await pilot.press("x")  # a key to fix the path adds to it, never replaces them all
+        assert form.query_one("#references", Input).value == refs + "x"
 
 
 async def test_an_unreadable_file_is_named_under_its_field(

@@ -105,6 +105,12 @@ def default_request(kind: str, model: str, prompt: str) -> MediaRequest:
     return MediaRequest("seedance", model, prompt, params=params)
 
 
+def _path_input(name: str) -> Input:
+    """A field of paths: focusing it (a reason shown under it, say) leaves the text
+    unselected, so a key pressed to fix one path does not replace them all."""
+    return Input(id=name, select_on_focus=False)
+
+
 def _paths(raw: str) -> list[str]:
     return [p.strip() for p in raw.replace("\n", ",").split(",") if p.strip()]
 
@@ -297,7 +303,7 @@ class ImageForm(_Form):
             yield from self.field_row(
                 "references",
                 "Reference images (paths or URLs, comma-separated; up to 14)",
-                Input(id="references"),
+                _path_input("references"),
             )
             yield from self.field_row(
                 "max_images", "Group: up to N images (empty = one image)", Input(id="max_images")
@@ -462,19 +468,23 @@ class VideoForm(_Form):
                 "cfg_scale", "CFG scale (0–1, empty = default)", Input(id="cfg_scale")
             )
             yield from self.field_row(
-                "first_frame", "First frame (path or URL)", Input(id="first_frame")
+                "first_frame", "First frame (path or URL)", _path_input("first_frame")
             )
             yield from self.field_row(
-                "last_frame", "Last frame (path or URL)", Input(id="last_frame")
+                "last_frame", "Last frame (path or URL)", _path_input("last_frame")
             )
             yield from self.field_row(
-                "references", "Reference images (comma-separated, up to 9)", Input(id="references")
+                "references",
+                "Reference images (comma-separated, up to 9)",
+                _path_input("references"),
             )
-            yield from self.field_row("image", "Image (first frame)", Input(id="image"))
+            yield from self.field_row("image", "Image (first frame)", _path_input("image"))
             yield from self.field_row(
-                "image_tail", "Tail image (last frame)", Input(id="image_tail")
+                "image_tail", "Tail image (last frame)", _path_input("image_tail")
             )
-            yield from self.field_row("images", "Images (1–4, comma-separated)", Input(id="images"))
+            yield from self.field_row(
+                "images", "Images (1–4, comma-separated)", _path_input("images")
+            )
             yield from self.field_row("seed", "Seed (empty = random)", Input(id="seed"))
             yield Checkbox("Generate audio", value=SEEDANCE_DEFAULTS["generate_audio"], id="audio")
             yield from self.buttons()
