@@ -129,19 +129,22 @@ async def test_a_second_window_follows_a_job_from_start_to_end(
         # The conversation holds exactly one result message, and B shows it too.
         await pb.press("escape")
         pane_b = active_pane(b)
+
+        def results() -> list[int]:
+            return [
+                m.id
+                for m in a.store.messages(cid)
+                if m.role is Role.ASSISTANT and f"job #{job_id}" in m.content
+            ]
+
+        await wait_for(lambda: len(results()) == 1)
+        result_id = results()[0]
         await wait_for(
-            lambda: any(f"job #{job_id} is done" in v.message.content for v in pane_b.views()),
-            limit=SEEN_WITHIN + 1,
+            lambda: result_id in [v.message.id for v in pane_b.views()], limit=SEEN_WITHIN + 1
         )
         await pa.pause(0.6)  # a few more ticks: nothing is reported twice
-        results = [
-            m
-            for m in a.store.messages(cid)
-            if m.role is Role.ASSISTANT and f"job #{job_id}" in m.content
-        ]
-        assert len(results) == 1
-        shown_b = [v.message.id for v in pane_b.views()]
-        assert shown_b.count(results[0].id) == 1
+        assert len(results()) == 1
+        assert [v.message.id for v in pane_b.views()].count(result_id) == 1
         assert len(other_window_toasts(b)) == 1
 
 
