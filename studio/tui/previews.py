@@ -20,6 +20,9 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import shutil
+import struct
+import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -145,3 +148,70 @@ def preview(data: bytes, *, classes: str = "preview") -> Widget | None:
     except Exception:
         return None
     return Image(picture, classes=classes)
+
+
+FRAME_TIMEOUT = 10.0
+"""Seconds ffmpeg may take to pull the first frame of one video."""
+
+
+def first_frame(path: str) -> bytes | None:
+    """The first frame of the video at ``path`` as PNG bytes, through ``ffmpeg`` when it is on
+    PATH (Studio does not require it); None without ffmpeg or when it fails. Blocking: call it
+    from a thread."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        return None
+    command = [ffmpeg, "-v", "error", "-nostdin", "-i", path, "-frames:v", "1"]
+    command += ["-f", "image2pipe", "-vcodec", "png", "-"]
+    try:
+        done = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=FRAME_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 and done.stdout else None
+
+
+_MP4_CONTAINERS = frozenset({b"moov"})  # mvhd sits right in moov
+
+
+def mp4_duration(path: str) -> float | None:
+    """The length in seconds an MP4/QuickTime file declares (its ``mvhd`` box), read from the
+    box headers without decoding anything; None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return _find_mvhd(handle, os.fstat(handle.fileno()).st_size)
+    except (OSError, ValueError, struct.error):
+        return None
+
+
+def _find_mvhd(handle: Any, end: int) -> float | None:
+    while handle.tell() + 8 <= end:
+        start = handle.tell()
+        size, kind = struct.unpack(">I4s", handle.read(8))
+        header = 8
+        if size == 1:
+            size, header = struct.unpack(">Q", handle.read(8))[0], 16
+        elif size == 0:
+            size = end - start
+        if size < header:
+            return None
+        if kind == b"mvhd":
+            version = handle.read(4)[0]
+            if version == 1:
+                handle.read(16)
+                scale, length = struct.unpack(">IQ", handle.read(12))
+            else:
+                handle.read(8)
+                scale, length = struct.unpack(">II", handle.read(8))
+            return length / scale if scale else None
+        if kind in _MP4_CONTAINERS:
+            found = _find_mvhd(handle, start + size)
+            if found is not None:
+                return found
+        handle.seek(start + size)
+    return None

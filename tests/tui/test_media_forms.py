@@ -1,10 +1,12 @@
 """The F10/F12 forms: the prompt has the focus, keys typed at once land in it, image files are
-checked under their field, and /image and /video record the forms' defaults."""
+checked under their field, and /image and /video record the forms' defaults; the gallery
+shows videos too."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import zlib
 from collections.abc import Callable
@@ -12,11 +14,14 @@ from pathlib import Path
 
 import pytest
 from textual import events
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from studio.config import Settings
-from studio.jobs import EngineConfig, Job
+from studio.jobs import EngineConfig, Job, JobFile, JobKind, JobProvider, JobState
+from studio.tui import previews
 from studio.tui.app import StudioApp
+from studio.tui.screens.gallery import GalleryScreen, Tile
+from studio.tui.screens.job_detail import JobDetail
 from studio.tui.screens.media_forms import ImageForm, VideoForm, _Form
 from studio.tui.widgets.prompt import PromptInput
 
@@ -372,3 +377,94 @@ async def test_an_image_command_records_the_defaults_it_used(
         await wait_for(lambda: bool(app.jobs.jobs), limit=20)
         job = next(iter(app.jobs.jobs.values()))
         assert job.params == {"size": "2K", "response_format": "url", "watermark": False}
+
+
+# --- the gallery shows videos too ------------------------------------------------------------------
+
+
+def tile_texts(tile: Tile) -> str:
+    return " | ".join(str(s.render()) for s in tile.query(Static))
+
+
+async def open_gallery(app: StudioApp, pilot: object, count: int) -> GalleryScreen:
+    await pilot.press("ctrl+t")  # type: ignore[attr-defined]
+    await wait_for(lambda: isinstance(app.screen, GalleryScreen))
+    screen = app.screen
+    assert isinstance(screen, GalleryScreen)
+    await wait_for(lambda: len(screen.query(Tile)) == count)
+    return screen
+
+
+async def test_the_gallery_shows_videos_with_their_length_and_opens_their_job(
+    form_app: Callable[..., StudioApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "ffmpeg" else which(name))
+    previews.prepare()
+    app = form_app()
+    async with app.run_test(size=SIZES[1]) as pilot:
+        await send(pilot, "/image a lighthouse")
+        await send(pilot, "/video a paper boat")
+        done = lambda: [j for j in app.jobs.jobs.values() if any(f.done for f in j.files)]  # noqa: E731
+        await wait_for(lambda: len(done()) == 2, limit=30)
+        gallery = await open_gallery(app, pilot, 2)
+        assert "1 image · 1 video" in str(gallery.query_one(".dialog-title").render())
+        video = next(t for t in gallery.query(Tile) if t.has_class("-video"))
+        text = tile_texts(video)
+        assert "▶ 2.0 s · 16:9 720p" in text  # the file's own length, the shape asked for
+        assert "a paper boat" in text and ".mp4" in text and "KB" in text
+        assert not video.query(".preview")  # no ffmpeg: the card only
+        video.focus()
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, JobDetail))
+        assert app.screen.job.kind is JobKind.VIDEO  # type: ignore[attr-defined]
+
+
+async def test_a_video_shows_its_first_frame_when_ffmpeg_is_on_path(
+    form_app: Callable[..., StudioApp], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    frame = tmp_path / "frame.png"
+    frame.write_bytes(png(64, 36))
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    fake = tools / "ffmpeg"  # stands in for ffmpeg: prints one PNG frame
+    fake.write_text(f"#!/bin/sh\nexec cat '{frame}'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ.get('PATH', '')}")
+    assert previews.prepare()
+    app = form_app()
+    async with app.run_test(size=SIZES[0]) as pilot:
+        await send(pilot, "/video a paper boat")
+        await wait_for(lambda: any(f.done for j in app.jobs.jobs.values() for f in j.files), 30)
+        gallery = await open_gallery(app, pilot, 1)
+        video = gallery.query_one(Tile)
+        await wait_for(lambda: bool(video.query(".preview")))
+        assert "▶" in tile_texts(video)  # the card stays beside the frame
+
+
+async def test_a_row_with_a_relative_path_is_found_in_the_media_folder(
+    form_app: Callable[..., StudioApp], jobs_config: EngineConfig
+) -> None:
+    """Rows written before paths were made absolute held a path relative to where Studio ran."""
+    previews.prepare()
+    folder = jobs_config.media_dir
+    folder.mkdir(parents=True)
+    (folder / "20260101-120000-image-old-kite-abc123.png").write_bytes(png(64, 64))
+    app = form_app()
+    async with app.run_test(size=SIZES[1]) as pilot:
+        job = app.store.create_job(
+            kind=JobKind.IMAGE,
+            provider=JobProvider.SEEDREAM,
+            action="generate",
+            model="doubao-seedream-4-5-251128",
+            prompt="an old kite",
+            params={},
+            idempotency_key="old-row",
+        )
+        relative = "elsewhere/data/media/20260101-120000-image-old-kite-abc123.png"
+        entry = JobFile(0, None, relative, size=100, done=True)
+        app.store.update_job(job.id, state=JobState.SUCCEEDED, files=[entry.to_json()])
+        gallery = await open_gallery(app, pilot, 1)
+        tile = gallery.query_one(Tile)
+        assert "file missing" not in tile_texts(tile)
+        assert tile.query(".preview")
