@@ -25,7 +25,7 @@ from studio.store.models import (
 SELECT_MESSAGES = (
     "SELECT id, conversation_id, position, role, content, reasoning, status, model,"
     " prompt_tokens, completion_tokens, total_tokens, reasoning_tokens, cached_tokens,"
-    " finish_reason, error, created_at, updated_at FROM messages"
+    " finish_reason, error, created_at, updated_at, job_id FROM messages"
 )
 """Every column of ``messages`` but the heartbeat, as ``_row_to_message`` reads them."""
 _MESSAGE_BY_ID = SELECT_MESSAGES + " WHERE id = ?"
@@ -36,8 +36,8 @@ _ATTACHMENTS_OF_MESSAGE = (
 _INSERT_MESSAGE = (
     "INSERT INTO messages (conversation_id, position, role, content, status, model,"
     " prompt_tokens, completion_tokens, total_tokens, reasoning_tokens, cached_tokens, error,"
-    " created_at, updated_at, heartbeat_at, writer)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " created_at, updated_at, heartbeat_at, writer, job_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_ATTACHMENT = (
     "INSERT INTO attachments (message_id, ordinal, name, mime, size, url, width, height, data)"
@@ -46,8 +46,8 @@ _INSERT_ATTACHMENT = (
 _RESTORE_MESSAGE = (
     "INSERT INTO messages (id, conversation_id, position, role, content, reasoning, status,"
     " model, prompt_tokens, completion_tokens, total_tokens, reasoning_tokens, cached_tokens,"
-    " finish_reason, error, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " finish_reason, error, created_at, updated_at, job_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _RESTORE_ATTACHMENT = (
     "INSERT INTO attachments (id, message_id, ordinal, name, mime, size, url, width, height, data)"
@@ -182,6 +182,7 @@ def _row_to_message(row: sqlite3.Row, attachments: tuple[Attachment, ...]) -> Me
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         attachments=attachments,
+        job_id=row["job_id"],
     )
 
 
@@ -221,8 +222,10 @@ class MessagesMixin(StoreBase):
         status: MessageStatus = MessageStatus.COMPLETE,
         usage: Usage | None = None,
         error: str | None = None,
+        job_id: int | None = None,
     ) -> Message:
-        """Append a message to conversation ``cid`` and touch the conversation's ``updated_at``.
+        """Append a message to conversation ``cid`` and touch the conversation's ``updated_at``
+        (``job_id``: the job it stands for).
 
         The position is allocated inside the write transaction; should another writer have
         taken it anyway (the unique index refuses the row), it is computed again.
@@ -232,7 +235,7 @@ class MessagesMixin(StoreBase):
         for _ in range(POSITION_ATTEMPTS):
             try:
                 return self._insert_message(
-                    cid, role, content, attachments, model, status, usage, error
+                    cid, role, content, attachments, model, status, usage, error, job_id
                 )
             except PositionTakenError:
                 continue
@@ -248,6 +251,7 @@ class MessagesMixin(StoreBase):
         status: MessageStatus,
         usage: Usage | None,
         error: str | None,
+        job_id: int | None = None,
     ) -> Message:
         with self._write() as conn:
             self._require_conversation(conn, cid)
@@ -257,7 +261,7 @@ class MessagesMixin(StoreBase):
             position = next_position(conn, cid)
             values: tuple[object, ...] = (cid, position, role.value, content, status.value)
             values += (model, *_usage_values(usage), error, now, now, heartbeat)
-            values += (current_writer() if streaming else None,)
+            values += (current_writer() if streaming else None, job_id)
             try:
                 cursor = conn.execute(_INSERT_MESSAGE, values)
             except sqlite3.IntegrityError as exc:
@@ -271,6 +275,75 @@ class MessagesMixin(StoreBase):
             )
             self._touch_conversation(conn, cid, now)
             return self._load_message(conn, mid)
+
+    # -- messages that stand for jobs ------------------------------------------------------------
+
+    def job_message(self, job_id: int) -> Message | None:
+        """The message that stands for job ``job_id`` in its conversation (not the command
+        that made it), or ``None``."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT id FROM messages WHERE job_id = ? AND role = 'assistant'", (job_id,)
+            ).fetchone()
+            return None if row is None else self._load_message(conn, int(row[0]))
+
+    def add_job_message(
+        self, cid: int, job_id: int, content: str, *, model: str | None = None
+    ) -> Message | None:
+        """Add the message that stands for job ``job_id`` at the end of conversation ``cid``,
+        unless it has one already (another window may have added it): ``None`` then."""
+        if self.job_message(job_id) is not None:
+            return None
+        try:
+            return self.add_message(cid, Role.ASSISTANT, content, model=model, job_id=job_id)
+        except StoreError as exc:
+            if "messages.job_id" in str(exc):  # added by another window meanwhile
+                return None
+            raise
+
+    def show_job_outcome(
+        self,
+        mid: int,
+        content: str,
+        *,
+        status: MessageStatus,
+        error: str | None,
+        attachments: Sequence[NewAttachment] = (),
+    ) -> Message:
+        """Put a job's outcome in its message: text, status, error and result images (they
+        replace any it had). Raises ``NotFoundError`` when the message is gone."""
+        _require_text(content)
+        status = MessageStatus(status)
+        with self._write() as conn:
+            now = self._now()
+            cursor = conn.execute(
+                "UPDATE messages SET content = ?, status = ?, error = ?, updated_at = ?"
+                " WHERE id = ?",
+                (content, status.value, error, now, mid),
+            )
+            if cursor.rowcount == 0:
+                raise NotFoundError(f"no message with id {mid}")
+            conn.execute("DELETE FROM attachments WHERE message_id = ?", (mid,))
+            conn.executemany(
+                _INSERT_ATTACHMENT,
+                [_attachment_row(mid, ordinal, a) for ordinal, a in enumerate(attachments)],
+            )
+            message = self._load_message(conn, mid)
+            self._touch_conversation(conn, message.conversation_id, now)
+            return message
+
+    def link_job(self, mid: int, job_id: int) -> None:
+        """Record that message ``mid`` (a user's command) made job ``job_id``."""
+        with self._write() as conn:
+            conn.execute("UPDATE messages SET job_id = ? WHERE id = ?", (job_id, mid))
+
+    def relink_commands(self, old_job: int, new_job: int) -> None:
+        """The commands that made job ``old_job`` now stand for ``new_job`` (its retry)."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE messages SET job_id = ? WHERE job_id = ? AND role = 'user'",
+                (new_job, old_job),
+            )
 
     def start_reply(self, cid: int, *, model: str) -> Message:
         """Add an empty assistant message in ``STREAMING`` state, with a fresh heartbeat."""
@@ -424,6 +497,7 @@ class MessagesMixin(StoreBase):
                 message.error,
                 message.created_at,
                 message.updated_at,
+                message.job_id,
             )
             conn.execute(_RESTORE_MESSAGE, values)
             for ordinal, att in enumerate(message.attachments):

@@ -116,6 +116,9 @@ class Message:
     created_at: float
     updated_at: float
     attachments: tuple[Attachment, ...] = ()
+    job_id: int | None = None
+    """The job this message stands for: a job's message in its conversation, or the user's
+    ``/image``/``/video`` command that made it (``None`` for chat)."""
 
 
 @dataclass(frozen=True, slots=True)

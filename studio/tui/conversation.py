@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from studio.store import Conversation, MessageStatus, Role, Store
+from studio.store import Conversation, Message, MessageStatus, Role, Store
 
 TITLE_WORDS = 8
 
@@ -20,17 +20,37 @@ def title_from_prompt(text: str) -> str:
     return title[:80] or "New conversation"
 
 
+JOB_COMMANDS = ("/image", "/video")
+
+
+def job_command(text: str) -> tuple[str, str] | None:
+    """``("video", PROMPT)`` for ``/video PROMPT`` (likewise ``/image``), else ``None``."""
+    command, _, rest = text.strip().partition(" ")
+    if command not in JOB_COMMANDS:
+        return None
+    return command[1:], rest.strip()
+
+
+def is_job_command(message: Message) -> bool:
+    """Whether ``message`` is the user's ``/image`` or ``/video`` command (never chat)."""
+    return message.role is Role.USER and job_command(message.content) is not None
+
+
 def api_messages(store: Store, conversation: Conversation) -> list[dict[str, Any]]:
     """System prompt plus every message worth sending, with images as data URIs.
 
     A failed reply with no text is left out; a stopped or cut reply is sent as far as it got,
-    so the model sees what the user saw.
+    so the model sees what the user saw. Jobs are not chat: a ``/image`` or ``/video`` command
+    and the message showing its job (with the result images) are never sent; to show the model
+    a result, attach its file.
     """
     out: list[dict[str, Any]] = []
     if conversation.system_prompt:
         out.append({"role": "system", "content": conversation.system_prompt})
     for message in store.messages(conversation.id):
         if message.status is MessageStatus.STREAMING:
+            continue
+        if message.job_id is not None or is_job_command(message):
             continue
         if message.role is Role.ASSISTANT and not message.content:
             continue

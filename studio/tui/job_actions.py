@@ -78,10 +78,7 @@ class JobActions:
                 markup=False,
             )
             return
-        app.notify(
-            f"{job.kind.value.capitalize()} job #{job.id} submitted — ctrl+g shows it",
-            markup=False,
-        )
+        app.jobs.reporter.submitted(job)  # sent, waiting to be sent again, or uncertain
 
     # -- actions on a job --------------------------------------------------------------------------
 

@@ -117,6 +117,8 @@ class JobsController:
         self.dirty = True
         if job.state in FINAL and (before is None or before.state != job.state):
             self.reporter.finished(job)
+        elif before is None:
+            self.reporter.started(job)  # its message in its conversation, live while it runs
 
     def sync(self) -> bool:
         """Merge the jobs other windows (or commands) changed since the last look; return

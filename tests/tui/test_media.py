@@ -95,7 +95,10 @@ async def test_video_command_in_a_conversation_posts_the_result_there(
         assert job.state is JobState.SUCCEEDED
         assert job.conversation_id == pane.conversation_id
         assert job.files[0].path.endswith(".mp4")
-        await wait_for(lambda: len(pane.views()) == 2)
+        # The job's message is there from the start; its result replaces it in place.
+        await wait_for(
+            lambda: len(pane.views()) == 2 and "is done" in pane.views()[-1].message.content
+        )
         result = pane.views()[-1].message
         assert f"job #{job.id} is done" in result.content
         assert job.files[0].path in result.content
@@ -110,7 +113,9 @@ async def test_a_failed_video_is_reported_in_words(media_app: Callable[[], Studi
         job = finished(app)[0]
         assert job.state is JobState.FAILED
         assert job.failure_reason and "content policy" in job.failure_reason
-        await wait_for(lambda: len(pane.views()) == 2)
+        await wait_for(
+            lambda: len(pane.views()) == 2 and pane.views()[-1].message.error is not None
+        )
         report = pane.views()[-1].message
         assert report.status is MessageStatus.ERROR
         assert report.error and "content policy" in report.error
@@ -189,7 +194,9 @@ async def test_unfinished_jobs_resume_when_the_app_reopens(
         assert finished(again)[0].state is JobState.SUCCEEDED
         pane = active_pane(again)
         await reply_done(again, 2)
-        assert "is done" in pane.views()[-1].message.content
+        await wait_for(
+            lambda: len(pane.views()) == 2 and "is done" in pane.views()[-1].message.content
+        )
 
 
 async def test_a_group_with_a_failed_item_shows_it(media_app: Callable[[], StudioApp]) -> None:

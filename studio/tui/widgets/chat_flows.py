@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from textual.containers import VerticalScroll
 
 from studio.store import Message, RemovedMessage, Role, StoreError
+from studio.tui.conversation import is_job_command
+from studio.tui.job_reports import job_label
 from studio.tui.widgets.message_view import MessageView
 from studio.tui.widgets.prompt import PromptInput
 
@@ -81,6 +83,9 @@ class MessageFlows:
         if target is None:
             self.pane.notify("Nothing to regenerate yet — send a message first.", markup=False)
             return
+        if target.is_job or is_job_command(target.message):
+            self.retry_job(target)  # never the chat model: the job is sent again
+            return
         if target.message.role is not Role.ASSISTANT:
             if view is None:
                 self.pane.notify(
@@ -116,6 +121,36 @@ class MessageFlows:
         views = self.pane.views()
         if selected and views:
             views[-1].focus()
+
+    def retry_job(self, view: MessageView) -> None:
+        """Regenerate on a job's message, or on the ``/image``/``/video`` command that made it:
+        retry the job (the job's own retry, which asks first); the message stays where it is
+        and the new job gets its own message."""
+        stored = self.pane.studio.store.get_message(view.message_id)
+        job_id = (stored or view.message).job_id
+        if job_id is None:
+            self.pane.notify(
+                "Studio does not know which job this command made — e then Enter sends it "
+                "again as a new job.",
+                markup=False,
+            )
+            return
+        app = self.pane.studio
+        job = app.jobs.jobs.get(job_id) or app.store.get_job(job_id)
+        if job is None:
+            self.pane.notify(
+                f"Job #{job_id} was removed from the list — send the command again for a new one.",
+                markup=False,
+            )
+            return
+        if job.state.is_active:
+            self.pane.notify(
+                f"{job_label(job)} is still {job.state.value} — ctrl+g shows it; retry it once "
+                "it has ended.",
+                markup=False,
+            )
+            return
+        self.pane.run_worker(app.job_action(job_id, "retry"), group="job-retry")
 
     async def remove_views_from(self, position: int) -> None:
         for view in [v for v in self.pane.views() if v.message.position >= position]:
@@ -243,6 +278,7 @@ class MessageFlows:
         for hint in self.pane.query(".empty-hint"):
             hint.display = False
         await (log.mount(view, before=later[0]) if later else log.mount(view))
+        self.pane.track_jobs([view])
         view.focus()
         view.scroll_visible()
         self.pane.notify("Message restored.", markup=False)

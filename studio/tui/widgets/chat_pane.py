@@ -28,7 +28,7 @@ from studio.store import (
     StoreUnavailable,
 )
 from studio.textsafe import clean_line
-from studio.tui.conversation import api_messages, title_from_prompt
+from studio.tui.conversation import api_messages, job_command, title_from_prompt
 from studio.tui.heap import HeapFreeze
 from studio.tui.widgets.chat_flows import MessageFlows
 from studio.tui.widgets.message_view import MessageView, chip_label
@@ -55,6 +55,13 @@ SAVE_EVERY = 1.0
 """Seconds between flushes of a streaming reply to the store (kill -9 loses at most this)."""
 RETRY_SAVE_EVERY = 2.0
 """Seconds between attempts to save a finished reply that the store refused."""
+JOB_TICK = 1.0
+"""Seconds between updates of a running job's elapsed time in its message."""
+OUTCOME_GRACE = 1.5
+"""Seconds after a job ended before its message is read again from the store (this window's
+reporter normally shows the outcome at once)."""
+OUTCOME_WAIT = 30.0
+"""Seconds a job's message waits for another window to write the outcome of its job."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +156,12 @@ class ChatPane(Vertical):
         """Finished replies the store refused, by message id: saved again before the next
         write and every :data:`RETRY_SAVE_EVERY` s."""
         self._retry_timer: Timer | None = None
+        self._job_views: dict[int, MessageView] = {}
+        """The messages of jobs that may still be running, by message id: their live line is
+        all that the controller's redraw and the 1 s tick update."""
+        self._job_ended: dict[int, float] = {}
+        """When a tracked job was first seen ended (its outcome replaces the view)."""
+        self._showing = asyncio.Lock()
 
     # -- what the message flows use, and the keys and calls the pane hands on to them --------------
 
@@ -231,6 +244,8 @@ class ChatPane(Vertical):
         log.anchor()
         await self._load_page()
         self.watch(log, "scroll_y", self._scrolled, init=False)
+        self.studio.jobs.listeners.append(self.refresh_jobs)
+        self.set_interval(JOB_TICK, self.refresh_jobs)
 
     async def _scrolled(self, scroll_y: float) -> None:
         """Reaching the top of the log loads the previous page of history."""
@@ -274,6 +289,7 @@ class ChatPane(Vertical):
             self._hide_empty_hint()
             first = next(iter(log.query(MessageView)), None)
             await log.mount_all(views, before=first) if first else await log.mount_all(views)
+            self.track_jobs(views)
         remaining = (
             bool(messages)
             and messages[0].position > 1
@@ -306,13 +322,20 @@ class ChatPane(Vertical):
 
         In edit mode the text replaces the message being edited and everything after it (a
         reply still streaming is stopped first), except a ``/command``: that leaves edit mode
-        with nothing deleted and is sent as it would be outside it."""
+        with nothing deleted and is sent as it would be outside it.
+
+        ``/image`` and ``/video`` start a job at once, even while a reply streams: the job has
+        nothing to do with the chat model (refused and given back, two commands typed in a row
+        used to join into one prompt)."""
         if self.editing is not None and text.lstrip().startswith("/"):
             self.flows.leave_edit(restore=False)
             self.notify(
                 "Left edit mode — your earlier message is kept (a /command never replaces it).",
                 markup=False,
             )
+        if job_command(text) is not None:
+            await self._job_command(text)
+            return
         if self.streaming and self.editing is None:
             self._give_back(text)
             self.notify(
@@ -326,21 +349,6 @@ class ChatPane(Vertical):
         self.retry_saves()
         store = self.studio.store
         prompt = self.query_one(PromptInput)
-        command, _, rest = text.strip().partition(" ")
-        if command in ("/image", "/video"):
-            if not rest.strip():
-                self._give_back(text)
-                self.notify(f"Usage: {command} PROMPT", severity="warning", markup=False)
-                return
-            message = store.add_message(self.conversation_id, Role.USER, text.strip())
-            self.post_message(self.MediaCommand(self.conversation_id, command[1:], rest.strip()))
-            store.add_prompt_history(text)
-            prompt.remember(text)
-            title = title_from_prompt(f"{command[1:].capitalize()}: {rest.strip()}")
-            if store.set_auto_title(self.conversation_id, title):
-                self.post_message(self.TitleChanged(self.conversation_id, title))
-            await self._append_view(MessageView(message))
-            return
         attachments = list(self.pending)
         draft = self.flows.edit_draft or ""
         edited = self.flows.leave_edit(restore=False)
@@ -360,6 +368,26 @@ class ChatPane(Vertical):
         if store.set_auto_title(self.conversation_id, title_from_prompt(text)):
             self.post_message(self.TitleChanged(self.conversation_id, title_from_prompt(text)))
         await self.start_reply()
+
+    async def _job_command(self, text: str) -> None:
+        """``/image PROMPT`` or ``/video PROMPT``: the command is kept in the conversation
+        (linked to the job it makes) and the job starts; nothing goes to the chat model."""
+        kind, rest = job_command(text) or ("", "")
+        if not rest:
+            self._give_back(text)
+            self.notify(f"Usage: /{kind} PROMPT", severity="warning", markup=False)
+            return
+        self.retry_saves()
+        store = self.studio.store
+        message = store.add_message(self.conversation_id, Role.USER, text.strip())
+        self.studio.jobs.reporter.expect_command(message, kind, rest)
+        self.post_message(self.MediaCommand(self.conversation_id, kind, rest))
+        store.add_prompt_history(text)
+        self.query_one(PromptInput).remember(text)
+        title = title_from_prompt(f"{kind.capitalize()}: {rest}")
+        if store.set_auto_title(self.conversation_id, title):
+            self.post_message(self.TitleChanged(self.conversation_id, title))
+        await self._append_view(MessageView(message))
 
     async def start_reply(self) -> None:
         store = self.studio.store
@@ -489,14 +517,69 @@ class ChatPane(Vertical):
             self._retry_timer = self.set_interval(RETRY_SAVE_EVERY, self.retry_saves)
 
     def on_unmount(self) -> None:
+        if self.refresh_jobs in self.studio.jobs.listeners:
+            self.studio.jobs.listeners.remove(self.refresh_jobs)
         if self._unsaved:
             self.retry_saves()  # a last try as the tab closes or Studio quits
 
     async def append_message(self, message: Message) -> None:
-        """Show a message added from elsewhere (a finished job) at the end of the log."""
-        if any(v.message_id == message.id for v in self.views()):
+        """Show a message added or changed elsewhere: a job's message appears in its place
+        (by position) and its outcome replaces it there when the job ends."""
+        async with self._showing:  # the reporter and the tick may both bring it
+            views = self.views()
+            old = next((v for v in views if v.message_id == message.id), None)
+            if old is not None and (
+                old.message == message or old.message.updated_at > message.updated_at
+            ):
+                return  # shown already, or a newer state of it is (two workers brought it)
+            view = MessageView(message)
+            log = self.query_one(".log", VerticalScroll)
+            if old is not None:
+                selected = old.has_focus
+                with self.app.batch_update():  # one frame: the outcome in place of the job
+                    await log.mount(view, after=old)
+                    await old.remove()
+                if selected:
+                    view.focus()
+            else:
+                later = next((v for v in views if v.message.position > message.position), None)
+                self._hide_empty_hint()
+                await (log.mount(view, before=later) if later else log.mount(view))
+                log.anchor()
+            self.track_jobs([view])
+
+    def track_jobs(self, views: list[MessageView]) -> None:
+        """Follow the live state of the jobs among ``views``."""
+        for view in views:
+            if view.is_job:
+                self._job_views[view.message_id] = view
+
+    def refresh_jobs(self) -> None:
+        """Update the live line of each running job's message (the controller's redraw and a
+        1 s tick); a job seen ended gets its outcome in place, from the store (written by
+        this window's reporter or by the window that ran it)."""
+        if not self._job_views:
             return
-        await self._append_view(MessageView(message))
+        now = time.time()
+        jobs = self.studio.jobs.jobs
+        for mid, view in list(self._job_views.items()):
+            job = jobs.get(view.message.job_id or 0)
+            if not view.is_attached:
+                del self._job_views[mid]
+            elif job is None:
+                continue  # not loaded yet (the engine starts after the first frame)
+            elif view.show_job(job, now):
+                self._job_ended.pop(mid, None)
+            else:
+                ended = self._job_ended.setdefault(mid, now)
+                if now - ended < OUTCOME_GRACE:
+                    continue  # this window's reporter brings it
+                stored = self.studio.store.get_message(mid)
+                if stored is not None and stored != view.message:
+                    self.run_worker(self.append_message(stored), group="job-outcome")
+                if stored is None or stored != view.message or now - ended > OUTCOME_WAIT:
+                    del self._job_views[mid]
+                    self._job_ended.pop(mid, None)
 
     def stop(self) -> bool:
         """Stop the streaming reply, keeping its text; False when nothing streams."""
@@ -611,3 +694,4 @@ class ChatPane(Vertical):
         log = self.query_one(".log", VerticalScroll)
         await log.mount(view)
         log.anchor()
+        self.track_jobs([view])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from studio.api.types import finish_note
+from studio.jobs import Job, JobState
 from studio.store import Attachment, Message, MessageStatus, Role
 from studio.textsafe import clean, clean_line
 from studio.tui import previews
@@ -52,6 +54,46 @@ def attachment_label(att: Attachment) -> str:
     return chip_label(att.name, att.width, att.height, att.size)
 
 
+SPINNER = "◐◓◑◒"
+BAR = 10
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def job_state_text(job: Job) -> str:
+    """What a running job is doing, in a few words (its message's live line)."""
+    error = clean_line(job.last_error) if job.last_error else ""
+    if job.state is JobState.PENDING:
+        return f"waiting to send again: {error}" if error else "sending…"
+    if error:
+        return f"checking again: {error}"
+    if job.state is JobState.QUEUED:
+        return "queued at the gateway"
+    if job.state is JobState.RUNNING:
+        filled = round(max(0, min(100, job.progress)) * BAR / 100)
+        return f"running {'█' * filled}{'░' * (BAR - filled)} {job.progress}%"
+    if job.state is JobState.DOWNLOADING:
+        done, total = job.bytes_done, job.bytes_total
+        if done is not None and total:
+            return f"saving the result {min(100, done * 100 // total)}%"
+        return "saving the result"
+    return job.state.value.replace("_", " ")
+
+
+def job_line(job: Job, now: float) -> str:
+    """``◓ running ███░░░░░░░ 30% · 0:12 · about 0:20 left``: a running job in its message."""
+    line = f"{SPINNER[int(now) % len(SPINNER)]} {job_state_text(job)} · {_clock(job.elapsed(now))}"
+    eta = job.eta(now)
+    if eta is not None:
+        line += f" · about {_clock(eta)} left"
+    return line
+
+
 class MessageView(Vertical, can_focus=True):
     """A message in the log. Focus it (alt+up from the prompt) to act on it with one key."""
 
@@ -83,6 +125,7 @@ class MessageView(Vertical, can_focus=True):
         super().__init__(classes=f"message -{message.role.value}")
         self.message = message
         self._streaming = streaming
+        self._job_text = ""
 
     @property
     def message_id(self) -> int:
@@ -109,6 +152,11 @@ class MessageView(Vertical, can_focus=True):
             if shown:
                 with Horizontal(classes="previews"):
                     yield from shown
+        if self.is_job:
+            # The job's live state while it runs (the pane updates only this line).
+            live = Static("", classes="job-live", markup=False)
+            live.display = False
+            yield live
         if self.message.role is Role.ASSISTANT:
             yield StreamingMarkdown(self.message.content, streaming=self._streaming)
             if note := self._finish_note():
@@ -117,6 +165,31 @@ class MessageView(Vertical, can_focus=True):
             yield Static(clean(self.message.content), classes="body", markup=False)
         if self.message.error:  # mounted later if an error comes (most messages have none)
             yield self._error_row(status)
+
+    @property
+    def is_job(self) -> bool:
+        """Whether this message stands for a job (live while the job runs)."""
+        return self.message.job_id is not None and self.message.role is Role.ASSISTANT
+
+    def on_mount(self) -> None:
+        if self.is_job:
+            job_id = self.message.job_id or 0
+            jobs = getattr(self.app, "jobs", None)
+            job = jobs.jobs.get(job_id) if jobs is not None else None
+            if job is None:  # the engine is not started yet: as stored
+                job = self.app.store.get_job(job_id)  # type: ignore[attr-defined]
+            self.show_job(job, time.time())
+
+    def show_job(self, job: Job | None, now: float) -> bool:
+        """Show ``job``'s live state (state, progress, elapsed, ETA) while it is active;
+        nothing once it has ended. Returns whether the line shows anything."""
+        text = job_line(job, now) if job is not None and job.state.is_active else ""
+        live = self.query_children(".job-live").first(Static)
+        if text != self._job_text:
+            self._job_text = text
+            live.update(text)
+            live.display = bool(text)
+        return bool(text)
 
     def _error_row(self, status: str) -> Horizontal:
         return Horizontal(
