@@ -1,5 +1,6 @@
 """What the user asks of jobs: new image or video requests (F10/F12 and ``/image``/``/video``),
-and the actions of a job's detail view (retry, cancel, check again, copy, open, remove).
+and the actions on a job (retry, cancel, check again, send again, attach a task id, copy, open,
+remove), asking first where money is at stake.
 
 The :class:`~studio.tui.jobs.JobsController` owns the engine; this object turns a request from a
 screen into an engine call and tells the user what happened. Screens call it through the app.
@@ -15,6 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studio.api.errors import AnyFastError, MediaInputError, describe
+from studio.jobs import Job, JobState
+from studio.store.models import StoreError
+from studio.textsafe import clean_line
+from studio.tui import job_questions as questions
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
@@ -26,6 +31,8 @@ class JobActions:
 
     def __init__(self, app: StudioApp) -> None:
         self.app = app
+        self._busy: set[int] = set()
+        """Jobs with a question open or an action running: more requests for them wait."""
 
     # -- new jobs --------------------------------------------------------------------------------
 
@@ -83,77 +90,165 @@ class JobActions:
     # -- actions on a job --------------------------------------------------------------------------
 
     async def act(self, job_id: int, action: str) -> None:
-        """Carry out ``action`` on job ``job_id`` and tell the user what happened."""
-        if action == "remove":
-            self.app.run_worker(self.remove(job_id), group="job-remove")
-            return
-        message = await self._act(job_id, action)
-        if message:
-            self.app.notify(message, timeout=10, markup=False)
+        """Carry out ``action`` on job ``job_id`` (from its detail view, the queue or its message
+        in a conversation) and tell the user what happened, in a toast, whatever happened.
 
-    async def _act(self, job_id: int, action: str) -> str:
+        Retry, cancel and send again cost money or give up on something paid for: each asks
+        first (y or Enter goes ahead, n or esc backs out). While a job's question is open or
+        its action runs, further requests for that job are ignored, so pressing r three times
+        asks once and makes at most one new job. Runs in a worker (dialogs wait there)."""
+        if job_id in self._busy:
+            return
+        self._busy.add(job_id)
+        self.app.run_worker(self._guarded(job_id, action), group="job-action")
+
+    async def _guarded(self, job_id: int, action: str) -> None:
+        try:
+            await self._run(job_id, action)
+        finally:
+            self._busy.discard(job_id)
+
+    async def _run(self, job_id: int, action: str) -> None:
+        from studio.tui.screens.dialogs import Choice
+
         app = self.app
-        engine = await app.jobs.ensure_started()
         job = app.jobs.jobs.get(job_id) or app.store.get_job(job_id)
         if job is None:
-            return f"Job #{job_id} is gone."
+            self._say(f"Job #{job_id} is gone.", "warning")
+            return
+        if action == "remove":
+            await self.remove(job)
+            return
+        if action == "recheck" and job.state is JobState.SUBMISSION_UNCERTAIN and not job.task_id:
+            question = f"Job #{job_id}: did the gateway get this request?"
+            choice = Choice(question, questions.uncertain_answers(job), questions.UNCERTAIN_CHOICE)
+            answer = await app.push_screen_wait(choice)
+            if answer is None:
+                return
+            action = answer  # chosen knowingly: no second question
+        elif action in ("retry", "cancel", "resend") and not await self._confirmed(job, action):
+            return
+        if action == "attach":
+            await self.attach(job)
+            return
         try:
-            if action == "cancel":
-                job = await engine.cancel(job_id)
-                return (
-                    f"Job #{job_id} is no longer tracked. The gateway has no cancel: "
-                    "the task may still finish, and be billed."
-                )
-            if action == "retry":
-                new = await engine.retry(job_id)
-                app.jobs.record(new)
-                return f"Resubmitted as job #{new.id} with the same parameters."
-            if action == "recheck":
-                job = await engine.recheck(job_id)
-                return f"Job #{job_id}: {job.message or job.state.value}"
-            if action == "copy_url":
-                urls = [f.url for f in job.files if f.url]
-                await app.copy_text("\n".join(urls), "URL")
-                return ""
-            if action == "copy_path":
-                paths = [f.path for f in job.files if f.done]
-                await app.copy_text("\n".join(paths), "path")
-                return ""
-            if action == "open_file":
-                return open_file(next(f.path for f in job.files if f.done))
+            said, severity = await self._carry_out(job, action)
         except AnyFastError as exc:
-            return describe(exc)
-        except ValueError as exc:
-            return str(exc)
-        return ""
+            said, severity = describe(exc), "error"
+        except (ValueError, StoreError) as exc:  # JobActionError: it says why and what to do
+            said, severity = str(exc), "warning"
+        if said:
+            self._say(said, severity)
 
-    async def remove(self, job_id: int) -> None:
+    async def _confirmed(self, job: Job, action: str) -> bool:
+        from studio.tui.screens.dialogs import Confirm
+
+        if action == "retry":
+            q = questions.retry_question(job, self.app.jobs.jobs.values())
+        elif action == "cancel":
+            if not job.state.is_active:
+                return True  # the engine says it has already ended
+            q = questions.cancel_question(job)
+        else:
+            q = questions.resend_question(job)
+        confirm = Confirm(q.question, q.detail, yes=q.yes, no=q.no, default_yes=True)
+        if await self.app.push_screen_wait(confirm):
+            return True
+        self._say(f"Job #{job.id}: nothing was done.", "information")
+        return False
+
+    async def _carry_out(self, job: Job, action: str) -> tuple[str, str]:
+        app = self.app
+        engine = await app.jobs.ensure_started()
+        if action == "cancel":
+            cancelled = await engine.cancel(job.id)
+            app.jobs.record(cancelled)
+            return questions.cancel_said(cancelled), "information"
+        if action == "retry":
+            new = await engine.retry(job.id)
+            app.jobs.record(new)
+            said, severity = questions.where_now(new)
+            said = f"Sent again as job #{new.id} (a new request, billed separately): {said}."
+            return said, severity
+        if action == "resend":
+            sent = await engine.resend(job.id)
+            app.jobs.record(sent)
+            return questions.resend_said(sent)
+        if action == "recheck":
+            after = await engine.recheck(job.id)
+            app.jobs.record(after)
+            return questions.recheck_said(job, after)
+        if action == "copy_url":
+            await app.copy_text("\n".join(f.url for f in job.files if f.url), "URL")
+            return "", ""
+        if action == "copy_path":
+            await app.copy_text("\n".join(f.path for f in job.files if f.done), "path")
+            return "", ""
+        if action == "open_file":
+            done = [f.path for f in job.files if f.done]
+            return (open_file(done[0]), "information") if done else ("Nothing saved yet.", "")
+        return f"Unknown job action {action!r}.", "error"
+
+    async def attach(self, job: Job) -> None:
+        """Ask for a task id found in the AnyFast console and adopt it into ``job``."""
+        from studio.tui.screens.dialogs import TextPrompt
+
+        app = self.app
+        prompt = TextPrompt(
+            f"Attach a task id to job #{job.id}",
+            hint="The id of the task in your AnyFast console, such as "
+            "cgt-20260312231129-7db6s or 860260753860210752. Studio asks the gateway about it "
+            "first: a wrong id changes nothing. Enter attaches, esc backs out.",
+        )
+        task_id = await app.push_screen_wait(prompt)
+        if not task_id:
+            return
+        engine = await app.jobs.ensure_started()
+        try:
+            attached = await engine.attach_task(job.id, task_id)
+        except (ValueError, StoreError) as exc:
+            self._say(str(exc), "warning")
+            return
+        app.jobs.record(attached)
+        self._say(*questions.attach_said(attached))
+
+    def _say(self, message: str, severity: str = "information") -> None:
+        self.app.notify(
+            clean_line(message),
+            severity=severity,  # type: ignore[arg-type]
+            timeout=10,
+            markup=False,
+        )
+
+    async def remove(self, job: Job) -> None:
         from studio.tui.screens.dialogs import Choice
         from studio.tui.screens.job_detail import JobDetail
 
         app = self.app
         answer = await app.push_screen_wait(
             Choice(
-                f"Remove job #{job_id} from the list?",
+                f"Remove job #{job.id} from the list?",
                 [
                     ("delete", "Remove and delete its files"),
                     ("keep", "Remove, keep the files"),
-                    ("cancel", "Cancel"),
+                    ("cancel", "Back (esc)"),
                 ],
+                questions.remove_warning(job),
             )
         )
         if answer not in ("delete", "keep"):
             return
         delete_files = answer == "delete"
         engine = await app.jobs.ensure_started()
-        removed = await engine.remove(job_id, delete_files)
-        app.jobs.forget(job_id)
+        removed = await engine.remove(job.id, delete_files)
+        app.jobs.forget(job.id)
         if delete_files:
-            app.notify(f"Removed job #{job_id} and deleted {len(removed)} file(s).", markup=False)
+            self._say(f"Removed job #{job.id} and deleted {len(removed)} file(s).")
         else:
-            app.notify(f"Removed job #{job_id}; its files stay in the media folder.", markup=False)
-        if isinstance(app.screen, JobDetail):
-            app.screen.dismiss()
+            self._say(f"Removed job #{job.id}; its files stay in the media folder.")
+        for screen in app.screen_stack:
+            if isinstance(screen, JobDetail) and screen.job.id == job.id:
+                screen.dismiss()
 
 
 def open_file(path: str) -> str:

@@ -133,7 +133,9 @@ async def test_sidebar_detail_retry_and_remove(media_app: Callable[[], StudioApp
         await wait_for(lambda: not sidebar.has_class("hidden") and bool(sidebar._shown))
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, JobDetail))
-        await pilot.press("r")
+        await pilot.press("r")  # a retry is a new, billed request: it asks first
+        await wait_for(lambda: app.screen.__class__.__name__ == "Confirm")
+        await pilot.press("y")
         await wait_for(lambda: len(finished(app)) == 2, limit=20)
         retried = max(app.jobs.jobs.values(), key=lambda j: j.id)
         assert retried.params == first.params and retried.id != first.id

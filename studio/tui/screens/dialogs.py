@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -48,26 +49,45 @@ class TextPrompt(ModalScreen[str | None]):
 
 
 class Confirm(ModalScreen[bool]):
-    """A yes/no question; y or Enter on Yes confirms, n or esc cancels."""
+    """A yes/no question; y (or Enter on the focused Yes) confirms, n or esc backs out.
+
+    Enter presses the focused button: No unless ``default_yes`` (for a question the user
+    asked for with one key, such as "retry this paid job?", where Enter should answer it).
+    ``detail`` is a line of explanation under the question; ``yes`` and ``no`` name the
+    buttons ("Retry", "Keep it")."""
 
     BINDINGS = [
-        Binding("escape,n", "dismiss(False)", "No", id="confirm.no"),
-        Binding("y", "dismiss(True)", "Yes", id="confirm.yes"),
+        Binding("escape,n", "dismiss(False)", "No", id="confirm.no", tooltip="Back out"),
+        Binding("y", "dismiss(True)", "Yes", id="confirm.yes", tooltip="Confirm"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(
+        self,
+        question: str,
+        detail: str = "",
+        *,
+        yes: str = "Yes",
+        no: str = "No",
+        default_yes: bool = False,
+    ) -> None:
         super().__init__()
         self.question = question
+        self.detail = detail
+        self.yes = yes
+        self.no = no
+        self.default_yes = default_yes
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog confirm"):
             yield Static(clean(self.question), classes="dialog-title", markup=False)
+            if self.detail:
+                yield Static(clean(self.detail), classes="confirm-detail", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Yes (y)", variant="error", id="yes")
-                yield Button("No (n)", id="no")
+                yield Button(Content(f"{clean_line(self.yes)} (y)"), variant="error", id="yes")
+                yield Button(Content(f"{clean_line(self.no)} (n)"), id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        self.query_one("#yes" if self.default_yes else "#no", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -75,21 +95,48 @@ class Confirm(ModalScreen[bool]):
 
 
 class Choice(ModalScreen[str | None]):
-    """Pick one of a few answers (buttons); esc means None."""
+    """Pick one of a few answers (buttons); esc means None.
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="choice.cancel")]
+    An answer is ``(value, label)`` or ``(value, label, key)``: the key picks it at once (it is
+    shown on its button). Answers that do not fit side by side are stacked."""
 
-    def __init__(self, question: str, answers: list[tuple[str, str]]) -> None:
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel", id="choice.cancel", tooltip="Back out")
+    ]
+    SIDE_BY_SIDE = 64
+    """The most cells the buttons may take in a row; more are stacked."""
+
+    def __init__(
+        self,
+        question: str,
+        answers: Sequence[tuple[str, str] | tuple[str, str, str]],
+        detail: str = "",
+    ) -> None:
         super().__init__()
         self.question = question
-        self.answers = answers
+        self.detail = detail
+        self.answers = [(a[0], a[1], a[2] if len(a) > 2 else "") for a in answers]
 
     def compose(self) -> ComposeResult:
+        labels = [
+            clean_line(label) + (f" ({key})" if key else "") for _, label, key in self.answers
+        ]
+        stacked = sum(len(label) + 6 for label in labels) > self.SIDE_BY_SIDE
         with Vertical(classes="dialog"):
             yield Static(clean(self.question), classes="dialog-title", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                for value, label in self.answers:
-                    yield Button(Content(clean_line(label)), id=f"choice-{value}")
+            if self.detail:
+                yield Static(clean(self.detail), classes="confirm-detail", markup=False)
+            row = Vertical if stacked else Horizontal
+            with row(classes="dialog-buttons" + (" -stacked" if stacked else "")):
+                for (value, _, _), label in zip(self.answers, labels, strict=True):
+                    yield Button(Content(label), id=f"choice-{value}", compact=stacked)
+
+    def on_key(self, event: events.Key) -> None:
+        for value, _, key in self.answers:
+            if key and event.key == key:
+                event.stop()
+                self.dismiss(None if value == "cancel" else value)
+                return
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -1,44 +1,147 @@
-"""One job in full: parameters, state history, files, URL and expiry, the raw last response."""
+"""One job in full: parameters, state history, files, URL and expiry, the raw last response,
+and buttons for the actions that apply to the job as it stands."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
-from studio.jobs import Job, JobState
+from studio.jobs import Job, JobKind, JobState
 from studio.textsafe import clean
 from studio.tui import previews
 from studio.tui.widgets.job_sidebar import STATE_STYLE, duration, item_errors
 
 ACTIONS = (
-    ("u", "copy_url", "Copy URL"),
-    ("p", "copy_path", "Copy path"),
-    ("o", "open_file", "Open"),
-    ("r", "retry", "Retry"),
-    ("c", "cancel", "Cancel"),
-    ("k", "recheck", "Check again"),
-    ("x", "remove", "Remove"),
+    ("u", "copy_url", "Copy URL", "Copy the result links"),
+    ("p", "copy_path", "Copy path", "Copy where the results are saved"),
+    ("o", "open_file", "Open", "Open the result with the system opener"),
+    ("k", "recheck", "Check again", "Ask the gateway about the task now; save its result"),
+    ("s", "resend", "Send again", "Send an uncertain request again, same idempotency key"),
+    ("t", "attach", "Attach task id", "Attach a task id found in the AnyFast console"),
+    ("r", "retry", "Retry", "Send the request again as a new, separately billed job"),
+    ("c", "cancel", "Cancel", "Stop tracking (the gateway has no cancel: it may be billed)"),
+    ("x", "remove", "Remove", "Remove the job from the list (its files: you choose)"),
 )
+BUTTON_CELLS = 20
+"""The width of one action button; the buttons wrap onto more rows when the dialog is narrow."""
+_BREAKS = re.compile(r"(?<=[/?&])")
+"""Where a path or link may be folded: after a slash, a ``?`` or an ``&``, never mid-name."""
+_DATA_URI = re.compile(r"data:([\w.+-]+/[\w.+-]+)?[^,]*,")
 
 
 def when(stamp: float | None) -> str:
     return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S") if stamp else "–"
 
 
-def describe_job(job: Job, now: float) -> Text:
+def files_missing(job: Job) -> bool:
+    """Whether a saved result has gone from disk (checking again saves it again)."""
+    return any(f.done and not Path(f.path).exists() for f in job.files)
+
+
+def applies(job: Job, action: str) -> bool:
+    """Whether ``action`` can do something for ``job`` as it stands (its button shows)."""
+    state = job.state
+    taskless = not job.task_id
+    if action == "copy_url":
+        return any(f.url for f in job.files)
+    if action in ("copy_path", "open_file"):
+        return any(f.done for f in job.files)
+    if action == "recheck":
+        if state is JobState.PENDING:
+            return False
+        if state is JobState.SUCCEEDED:
+            return files_missing(job)
+        return not taskless or any(not f.done and f.url for f in job.files)
+    if action == "resend":
+        return state is JobState.SUBMISSION_UNCERTAIN and taskless
+    if action == "attach":
+        ended = state in (JobState.SUBMISSION_UNCERTAIN, JobState.CANCELLED)
+        return ended and taskless and job.kind is JobKind.VIDEO
+    if action == "retry":
+        return state.is_final
+    if action == "cancel":
+        return state.is_active
+    return action == "remove"
+
+
+def shown_value(value: Any) -> str:
+    """A parameter as shown: inline images summarised (``<image/png inline, 1,950 bytes>``)
+    instead of their base64, a list of one value without brackets."""
+
+    def short(item: Any) -> Any:
+        if isinstance(item, Mapping):
+            return {str(k): short(v) for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return [short(v) for v in item]
+        if isinstance(item, str):
+            found = _DATA_URI.match(item)
+            if found:
+                size = (len(item) - found.end()) * 3 // 4
+                return f"<{found.group(1) or 'data'} inline, {size:,} bytes>"
+            if len(item) > 512 and " " not in item:
+                return f"<inline data, {len(item):,} characters>"
+        return item
+
+    value = short(value)
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, str | int | float | bool):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def summarised(raw: Any) -> Any:
+    """A server answer with its inline data (data URIs, long base64) summarised."""
+    if isinstance(raw, Mapping):
+        return {str(k): summarised(v) for k, v in raw.items()}
+    if isinstance(raw, list | tuple):
+        return [summarised(v) for v in raw]
+    if isinstance(raw, str) and (_DATA_URI.match(raw) or (len(raw) > 512 and " " not in raw)):
+        return shown_value(raw)
+    return raw
+
+
+def fold(text: str, width: int) -> list[str]:
+    """``text`` cut into lines of at most ``width`` cells after a ``/``, ``?`` or ``&`` (a
+    piece longer than a line is cut where it must)."""
+    width = max(8, width)
+    lines: list[str] = []
+    line = ""
+    for piece in _BREAKS.split(text):
+        while len(piece) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(piece[:width])
+            piece = piece[width:]
+        if len(line) + len(piece) > width:
+            lines.append(line)
+            line = ""
+        line += piece
+    if line or not lines:
+        lines.append(line)
+    return lines
+
+
+def describe_job(job: Job, now: float, width: int = 0) -> Text:
     """The detail text, built as styled spans (no markup: values are shown as they are), every
     part made safe to show: prompts, failure reasons, file names, URLs and ids come from the
-    user and the gateway."""
+    user and the gateway. With ``width``, paths and links are folded only after a ``/``."""
     label, style = STATE_STYLE[job.state]
     text = Text()
 
@@ -49,6 +152,12 @@ def describe_job(job: Job, now: float) -> Text:
             else:
                 text.append(clean(part))
         text.append("\n")
+
+    def long(value: str, indent: int, style: str = "") -> None:
+        """A path or link on lines of its own, folded at its slashes."""
+        room = (width or 10_000) - indent
+        for piece in fold(clean(value), room):
+            line(" " * indent, (piece, style))
 
     line(
         (f"#{job.id} ", "bold"),
@@ -76,9 +185,8 @@ def describe_job(job: Job, now: float) -> Text:
         k: v for k, v in sorted(job.params.items()) if k != "prompt" and v not in (None, [], "")
     }
     for key, value in shown.items():
-        raw = value if isinstance(value, str | int | float | bool) else json.dumps(value)
-        value_text = str(raw)
-        line(f"  {key}: ", value_text[:200] + ("…" if len(value_text) > 200 else ""))
+        value_text = shown_value(value)
+        line(f"  {key}: ", value_text[:400] + ("…" if len(value_text) > 400 else ""))
     if not shown:
         line(("  (the model's defaults)", "dim"))
     line()
@@ -94,11 +202,20 @@ def describe_job(job: Job, now: float) -> Text:
         line()
         line(("Files", "bold"))
         for file in job.files:
+            gone = file.done and not Path(file.path).exists()
             mark = ("✓ ", "green") if file.done else (("✖ ", "red") if file.error else ("… ", ""))
-            size = f" · {file.size:,} bytes" if file.size else ""
-            line("  ", mark, file.path, size)
+            size = f"{file.size:,} bytes" if file.size else ""
+            note = ("  missing from disk: check again (k) to save it again", "bold red")
+            line(
+                "  ",
+                mark,
+                f"result {file.index + 1}",
+                f" · {size}" if size else "",
+                *([note] if gone else []),
+            )
+            long(file.path, 4)
             if file.url:
-                line(("    " + file.url, "dim"))
+                long(file.url, 4, "dim")
             if file.error:
                 line(("    " + file.error, "red"))
     failed = item_errors(job)
@@ -115,44 +232,119 @@ def describe_job(job: Job, now: float) -> Text:
     return text
 
 
+class JobText(Widget):
+    """The detail text, laid out for the width it has (paths folded at their slashes)."""
+
+    DEFAULT_CSS = "JobText { height: auto; }"
+
+    def __init__(self, job: Job, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.job = job
+
+    def show(self, job: Job) -> None:
+        self.job = job
+        self.refresh(layout=True)
+
+    def text(self, width: int) -> Text:
+        return describe_job(self.job, time.time(), width)
+
+    def render(self) -> Text:
+        return self.text(self.content_size.width)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.text(width).wrap(self.app.console, max(1, width)))
+
+
+class JobButtons(Container):
+    """The buttons of the actions that apply, in as many rows as the width needs."""
+
+    DEFAULT_CSS = """
+    JobButtons { layout: grid; grid-size: 4; grid-gutter: 0 1; grid-rows: 1; height: auto; }
+    JobButtons Button { width: 1fr; }
+    """
+
+    def __init__(self, actions: list[str]) -> None:
+        super().__init__(classes="job-buttons")
+        self.actions = actions
+
+    def compose(self) -> ComposeResult:
+        labels = {action: (key, label) for key, action, label, _ in ACTIONS}
+        for action in self.actions:
+            key, label = labels[action]
+            yield Button(f"{label} ({key})", id=action, compact=True)
+
+    async def show(self, actions: list[str]) -> None:
+        if actions != self.actions:
+            self.actions = actions
+            await self.recompose()
+            self._columns(self.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._columns(event.size.width)
+
+    def _columns(self, width: int) -> None:
+        fit = max(1, (width + 1) // (BUTTON_CELLS + 1))
+        self.styles.grid_size_columns = max(1, min(len(self.actions), fit))
+
+
 class JobDetail(ModalScreen[None]):
     """Shows one job and posts the user's action on it; the app carries it out."""
 
     BINDINGS = [
-        Binding("escape", "dismiss", "Close", id="job.close"),
-        *(Binding(key, action, label, id=f"job.{action}") for key, action, label in ACTIONS),
+        Binding("escape", "dismiss", "Close", id="job.close", tooltip="Close the job's details"),
+        *(
+            Binding(key, action, label, id=f"job.{action}", tooltip=tip)
+            for key, action, label, tip in ACTIONS
+        ),
     ]
 
     def __init__(self, job: Job) -> None:
         super().__init__()
         self.job = job
 
+    def actions(self) -> list[str]:
+        """The actions with a button: those that apply to the job as it stands."""
+        return [action for _, action, _, _ in ACTIONS if applies(self.job, action)]
+
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog job-detail"):
+        with Vertical(classes="dialog job-detail"):
             yield Static(f"Job #{self.job.id}", classes="dialog-title")
-            yield Static(describe_job(self.job, time.time()), id="job-text", markup=False)
-            shown = [
-                p
-                for f in self.job.files
-                if f.done and f.path.lower().endswith((".png", ".jpg", ".jpeg", ".webp"))
-                for p in [previews.preview(_read(f.path))]
-                if p is not None
-            ]
-            if shown:
-                with Horizontal(classes="previews"):
-                    yield from shown
-            yield Static("[b]Last response[/b]", classes="dialog-hint")
-            raw = json.dumps(self.job.last_response, indent=2, ensure_ascii=False)
-            yield Static(
-                clean(raw) if self.job.last_response else "(none yet)", markup=False, classes="raw"
-            )
-            with Horizontal(classes="dialog-buttons"):
-                for key, action, label in ACTIONS:
-                    yield Button(f"{label} ({key})", id=action, compact=True)
+            with VerticalScroll(classes="dialog-body"):
+                yield JobText(self.job, id="job-text")
+                shown = [
+                    p
+                    for f in self.job.files
+                    if f.done and f.path.lower().endswith((".png", ".jpg", ".jpeg", ".webp"))
+                    for p in [previews.preview(_read(f.path))]
+                    if p is not None
+                ]
+                if shown:
+                    with Horizontal(classes="previews"):
+                        yield from shown
+                yield Static("[b]Last response[/b]", classes="dialog-hint")
+                yield Static(self._raw(), markup=False, classes="raw", id="job-raw")
+            yield JobButtons(self.actions())
+
+    def _raw(self) -> str:
+        if not self.job.last_response:
+            return "(none yet)"
+        return clean(json.dumps(summarised(self.job.last_response), indent=2, ensure_ascii=False))
 
     def update_job(self, job: Job) -> None:
+        """Show the job as it now is: its text, and the buttons and keys that now apply."""
         self.job = job
-        self.query_one("#job-text", Static).update(describe_job(job, time.time()))
+        self.refresh_bindings()
+        text = self.query_one_optional(JobText)
+        if text is None:  # not composed yet: it will be, from this job
+            return
+        text.show(job)
+        self.query_one("#job-raw", Static).update(self._raw())
+        self.call_later(self._show_buttons)
+
+    async def _show_buttons(self) -> None:
+        row = self.query_one_optional(JobButtons)
+        if row is not None:
+            await row.show(self.actions())
 
     @on(Button.Pressed)
     async def _pressed(self, event: Button.Pressed) -> None:
@@ -180,19 +372,20 @@ class JobDetail(ModalScreen[None]):
     async def action_recheck(self) -> None:
         await self._ask("recheck")
 
+    async def action_resend(self) -> None:
+        await self._ask("resend")
+
+    async def action_attach(self) -> None:
+        await self._ask("attach")
+
     async def action_remove(self) -> None:
         await self._ask("remove")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        state = self.job.state
-        if action == "cancel":
-            return state.is_active or None
         if action == "recheck":
-            return state in (JobState.TIMED_OUT, JobState.SUBMISSION_UNCERTAIN) or None
-        if action in ("copy_path", "open_file"):
-            return any(f.done for f in self.job.files) or None
-        if action == "copy_url":
-            return any(f.url for f in self.job.files) or None
+            return True  # always answers: a toast says what was checked, or why nothing was
+        if action in {a for _, a, _, _ in ACTIONS}:
+            return applies(self.job, action)  # False: neither on the key bar nor working
         return True
 
 

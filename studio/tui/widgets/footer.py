@@ -1,4 +1,5 @@
 """The key bar along the bottom of the main screen: one widget, complete in the first frame.
+Every dialog and form opened over it gets a key bar of its own that shows the dialog's keys.
 
 Textual's ``Footer`` mounts a widget per key, starts empty and rebuilds all of them after the
 screen's first refresh and whenever focus moves. At start-up its twelve keys were the dearest
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 
 SEPARATOR = "▏"
@@ -62,20 +63,29 @@ class KeyBar(Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self._spans: list[tuple[int, int, KeyHint]] = []
         """Where each key was drawn (start and end cell) in the last render."""
         self._hover: KeyHint | None = None
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        if not isinstance(self.screen, ModalScreen):
+            self.app.screen_change_signal.subscribe(self, self._screen_changed)
 
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
+        self.app.screen_change_signal.unsubscribe(self)
 
     def _bindings_changed(self, _screen: Screen[object]) -> None:
         self.refresh()
+
+    def _screen_changed(self, screen: Screen[object]) -> None:
+        """A dialog or form covers this screen: it gets a key bar of its own, showing its keys
+        (the keys of the screen below do nothing while it is open)."""
+        if isinstance(screen, ModalScreen) and not screen.query(KeyBar):
+            screen.mount(KeyBar(classes="dialog-keys"))
 
     def hints(self) -> tuple[list[KeyHint], KeyHint | None]:
         """The keys to show (the first binding of each action, in order) and the palette's."""
