@@ -315,10 +315,17 @@ class StudioApp(ErrorHookApp[None]):
             self.push_screen(GalleryScreen())
 
     def action_new_image(self) -> None:
-        self.job_actions.new_media("image")
+        self.job_actions.new_media("image", cid=self._conversation_in_view())
 
     def action_new_video(self) -> None:
-        self.job_actions.new_media("video")
+        self.job_actions.new_media("video", cid=self._conversation_in_view())
+
+    def _conversation_in_view(self) -> int | None:
+        """The conversation on screen, if any: a job started from it (F10/F12) shows there."""
+        from studio.tui.screens.main import MainScreen
+
+        screen = self.screen
+        return screen.active_id if isinstance(screen, MainScreen) else None
 
     async def job_action(self, job_id: int, action: str) -> None:
         """A job's detail view (or the queue) asks for ``action`` on job ``job_id``."""

@@ -314,3 +314,25 @@ def test_reports_written_before_schema_5_are_linked_to_their_jobs(tmp_path: Path
         assert sum(v is not None for v in linked.values()) == 3
     finally:
         store.close()
+
+
+async def test_a_video_from_the_f12_form_shows_in_the_conversation_in_view(
+    media_app: Callable[[], StudioApp],
+) -> None:
+    from studio.tui.screens.media_forms import VideoForm
+
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = active_pane(app)
+        await pilot.press("f12")
+        await wait_for(lambda: isinstance(app.screen, VideoForm))
+        app.screen.query_one("#prompt").text = "a kite [[emulator: seconds=3]]"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: bool(app.jobs.jobs), limit=20)
+        job = jobs_of(app)[0]
+        assert job.conversation_id == pane.conversation_id
+        await wait_for(lambda: (v := job_view(pane, job.id)) is not None and bool(live_line(v)))
+        await wait_for(lambda: app.jobs.jobs[job.id].state is JobState.SUCCEEDED, limit=30)
+        await wait_for(
+            lambda: len(pane.views()) == 1 and "is done" in pane.views()[0].message.content
+        )
