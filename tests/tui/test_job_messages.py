@@ -175,6 +175,7 @@ async def test_an_uncertain_submission_is_announced_as_such_and_shown(
         view = job_view(pane, job.id)
         assert view is not None and view.message.status is MessageStatus.ERROR
         assert "ctrl+g" in (view.message.error or "")
+        assert "not confirmed" in str(view.query_one(".mark", Static).render())  # not "failed"
         await pilot.pause(0.5)  # the engine's word and the submit's answer both came back
         said = toasts(app)
         assert not any("submitted" in t for t in said)

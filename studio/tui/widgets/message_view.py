@@ -27,6 +27,14 @@ STATUS_MARKS = {
     MessageStatus.ERROR: "✖ failed",
     MessageStatus.STREAMING: "… writing",
 }
+JOB_MARKS = {
+    JobState.SUCCEEDED: "✔ done",
+    JobState.FAILED: "✖ failed",
+    JobState.TIMED_OUT: "⏱ timed out",
+    JobState.SUBMISSION_UNCERTAIN: "? not confirmed",
+    JobState.CANCELLED: "■ cancelled",
+}
+"""The header mark of a job's message once the job has ended."""
 FINISH_HINTS = {
     "length": ("✂", "raise max tokens (f3) and regenerate (r) for a longer reply"),
     "content_filter": ("⚠", "what is shown may be incomplete"),
@@ -171,14 +179,18 @@ class MessageView(Vertical, can_focus=True):
         """Whether this message stands for a job (live while the job runs)."""
         return self.message.job_id is not None and self.message.role is Role.ASSISTANT
 
+    def _job(self) -> Job | None:
+        """The job this message stands for, as the app knows it (or as stored)."""
+        job_id = self.message.job_id or 0
+        jobs = getattr(self.app, "jobs", None)
+        job: Job | None = jobs.jobs.get(job_id) if jobs is not None else None
+        if job is None:  # the engine is not started yet: as stored
+            job = self.app.store.get_job(job_id)  # type: ignore[attr-defined]
+        return job
+
     def on_mount(self) -> None:
         if self.is_job:
-            job_id = self.message.job_id or 0
-            jobs = getattr(self.app, "jobs", None)
-            job = jobs.jobs.get(job_id) if jobs is not None else None
-            if job is None:  # the engine is not started yet: as stored
-                job = self.app.store.get_job(job_id)  # type: ignore[attr-defined]
-            self.show_job(job, time.time())
+            self.show_job(self._job(), time.time())
 
     def show_job(self, job: Job | None, now: float) -> bool:
         """Show ``job``'s live state (state, progress, elapsed, ETA) while it is active;
@@ -213,6 +225,12 @@ class MessageView(Vertical, can_focus=True):
         return f"{clean_line(self.message.model or 'assistant')} · {when}"
 
     def _mark(self) -> str:
+        if self.is_job:
+            job = self._job()
+            if job is not None and not job.state.is_active:
+                return JOB_MARKS.get(job.state, "")
+            if job is not None:
+                return ""  # the live line says it
         mark = STATUS_MARKS.get(self.message.status, "")
         if self.message.usage and self.message.status is MessageStatus.COMPLETE:
             mark = f"{self.message.usage.completion_tokens} tokens"
