@@ -64,8 +64,9 @@ class JobReporter:
         self._commands.append((message.conversation_id, kind, prompt, message.id))
 
     def started(self, job: Job) -> None:
-        """A job this window sees for the first time: link its command, and give it its
-        message in its conversation (live until it ends)."""
+        """A job this window sees for the first time, or one that ended and runs again (sent
+        again, checked again): link its command, and give it its message in its conversation,
+        live until it ends."""
         if job.conversation_id is None:
             return
         store = self.app.store
@@ -79,7 +80,15 @@ class JobReporter:
             if job.retry_of is not None:  # the command now stands for its retry
                 store.relink_commands(job.retry_of, job.id)
         if job.state.is_active:
-            self._job_message(job)
+            self._reported.pop(job.id, None)  # sent again or checked again: its end is news
+            message = self._job_message(job)
+            if message is not None and message.content != placeholder_text(job):
+                # It showed an end (not confirmed, timed out...): live again, in place.
+                live = self.app.store.show_job_outcome(
+                    message.id, placeholder_text(job), status=MessageStatus.COMPLETE, error=None
+                )
+                if self.app.is_running:
+                    self.app.message_added(live)
 
     def submitted(self, job: Job) -> None:
         """Say what came of sending a job this window submitted (F10/F12, ``/image``,

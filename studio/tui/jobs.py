@@ -117,7 +117,7 @@ class JobsController:
         self.dirty = True
         if job.state in FINAL and (before is None or before.state != job.state):
             self.reporter.finished(job)
-        elif before is None:
+        elif before is None or (before.state in FINAL and job.state.is_active):
             self.reporter.started(job)  # its message in its conversation, live while it runs
 
     def sync(self) -> bool:

@@ -112,7 +112,7 @@ async def test_video_commands_typed_while_a_reply_streams_each_make_their_own_jo
         for text in typed:
             keys += [*keys_for(text), "enter"]
         await pilot.press(*keys)
-        await wait_for(lambda: len(app.jobs.jobs) == len(typed), limit=20)
+        await wait_for(lambda: len(app.jobs.jobs) == len(typed), limit=30)
         assert pane.streaming  # they did not wait for the reply
         assert sorted(j.prompt for j in jobs_of(app)) == [t.removeprefix("/video ") for t in typed]
         assert prompt.text == ""
@@ -337,3 +337,27 @@ async def test_a_video_from_the_f12_form_shows_in_the_conversation_in_view(
         await wait_for(
             lambda: len(pane.views()) == 1 and "is done" in pane.views()[0].message.content
         )
+
+
+async def test_an_uncertain_job_sent_again_is_live_again_in_its_message(
+    media_app: Callable[[], StudioApp], emu: EmulatorServer
+) -> None:
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        emu.inject("500", 1, "/v1/video/generations")
+        pane = await send(pilot, "/video second chance [[emulator: seconds=3]]")
+        await wait_for(lambda: any(not j.state.is_active for j in jobs_of(app)), limit=20)
+        job = jobs_of(app)[0]
+        assert job.state is JobState.SUBMISSION_UNCERTAIN
+        await wait_for(lambda: (v := job_view(pane, job.id)) is not None and v.message.error)
+
+        engine = await app.jobs.ensure_started()
+        await engine.resend(job.id)  # the same job, under the same idempotency key
+        await wait_for(lambda: (v := job_view(pane, job.id)) is not None and bool(live_line(v)))
+        again = job_view(pane, job.id)
+        assert again is not None and again.message.error is None
+        await wait_for(lambda: app.jobs.jobs[job.id].state is JobState.SUCCEEDED, limit=30)
+        await wait_for(
+            lambda: len(pane.views()) == 2 and "is done" in pane.views()[-1].message.content
+        )
+        assert sum("is done" in t for t in toasts(app)) == 1
