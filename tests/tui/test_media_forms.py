@@ -119,6 +119,10 @@ async def test_forms_open_with_the_prompt_focused(
         assert form.focused is form.query_one("#prompt")
         prompt = form.query_one("#prompt")
         assert prompt.region.height > 0 and prompt.region.bottom <= size[1]  # in sight
+        # The fields above it stay in sight too (focusing it centred it, hiding them).
+        scroll = form.query_one(".media-form")
+        await wait_for(lambda: scroll.region.contains_region(form.query_one("#row-model").region))
+        assert scroll.region.contains_region(form.query_one("#row-prompt").region)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -207,7 +207,7 @@ class _Form(ModalScreen[MediaRequest | None]):
     """Shared plumbing: error labels under fields, Save on ctrl+s, Cancel on escape; the
     prompt focused when the form opens."""
 
-    AUTO_FOCUS = "#prompt"
+    AUTO_FOCUS = ""  # none: the prompt is focused in on_screen_resume
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "submit", "Submit", id="form.submit"),
@@ -230,6 +230,18 @@ class _Form(ModalScreen[MediaRequest | None]):
             event.stop()
             event.prevent_default()
             prompt.post_message(events.Paste(event.text))
+
+    def on_screen_resume(self) -> None:
+        """Focus the prompt without scrolling it to the middle (which hid the title and the
+        fields above it), then show as much of the form's top as leaves the prompt in view."""
+        if self.focused is None:
+            self.set_focus(self.query_one("#prompt"), scroll_visible=False)
+        self.call_after_refresh(self._show_from_top)
+
+    def _show_from_top(self) -> None:
+        scroll = self.query_one(".media-form", VerticalScroll)
+        scroll.scroll_home(animate=False, immediate=True)
+        scroll.scroll_to_widget(self.query_one("#row-prompt"), animate=False, immediate=True)
 
     def field_row(self, name: str, label: str, widget: Any) -> ComposeResult:
         with Vertical(classes="form-field", id=f"row-{name}"):
