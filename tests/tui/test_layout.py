@@ -16,7 +16,7 @@ from studio.tui.widgets.footer import KeyBar
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.status_line import StatusLine
 
-from .conftest import wait_for
+from .conftest import active_pane, wait_for
 from .test_chat import send
 
 SMALL = (80, 24)
@@ -368,3 +368,38 @@ async def test_the_welcome_panel_fits(isolated_home: object) -> None:
         assert app.focused is demo and on_screen(demo)
         await pilot.press("enter")
         await wait_for(lambda: app.gateway.demo)
+
+
+async def test_an_error_keeps_its_width_in_a_narrow_pane(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    """The Retry button goes under the error when the pane is narrow (the job queue open at 80
+    columns): the text wrapped a word per line beside it."""
+    from studio.store import MessageStatus
+
+    store = Store.open()
+    try:
+        conversation = store.create_conversation(title="Errors")
+        store.add_message(conversation.id, Role.USER, "Make it")
+        store.add_message(
+            conversation.id,
+            Role.ASSISTANT,
+            "",
+            status=MessageStatus.ERROR,
+            error="HTTP 500: upstream error: do request failed [do_request_failed] (request id 1)",
+        )
+        store.set_state("open_tabs", [conversation.id])
+        store.set_state("active_tab", conversation.id)
+    finally:
+        store.close()
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = main_screen(app)
+        text = screen.query_one(".error-text")
+        await wait_for(lambda: text.size.width > 0)
+        assert text.size.width >= 45  # the pane, less the button beside it
+        await pilot.press("ctrl+g")
+        await wait_for(lambda: screen.query_one("#jobs-sidebar").display)
+        pane = active_pane(app)
+        await wait_for(lambda: text.size.width >= pane.size.width - 8)
+        assert on_screen(screen.query_one(".retry"))

@@ -204,7 +204,7 @@ class MessageView(Vertical, can_focus=True):
         return bool(text)
 
     def _error_row(self, status: str) -> Horizontal:
-        return Horizontal(
+        return ErrorRow(
             Static(clean(self.message.error or ""), classes="error-text", markup=False),
             Button("Retry", variant="warning", classes="retry", compact=True),
             classes=f"error-row {status}",
@@ -303,3 +303,14 @@ class MessageView(Vertical, can_focus=True):
 
     def action_leave(self) -> None:
         self.post_message(self.Move(self, 0))
+
+
+class ErrorRow(Horizontal):
+    """A message's error beside its Retry button; in a narrow pane (the split view, the job
+    queue open at 80 columns) the button goes under the text, which then keeps the width
+    instead of wrapping a word per line."""
+
+    NARROW = 48
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < self.NARROW, "-narrow")
