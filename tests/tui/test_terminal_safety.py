@@ -342,7 +342,7 @@ async def test_hostile_job_is_painted_defanged(settings: Settings) -> None:
         await wait_for(lambda: isinstance(app.screen, MainScreen))
         app.push_screen(GalleryScreen())
         await wait_for(lambda: isinstance(app.screen, GalleryScreen))
-        await wait_for(lambda: terminal.showed("Gallery · 1 images"))
+        await wait_for(lambda: terminal.showed("Gallery · 1 image"))
         fallback = app.screen.query_one(".tile-fallback", Static)
         assert str(fallback.visual).startswith("▣ image␛]52;c;SE9TVElMRS1GSUxF")
         assert leaks(terminal.output) == []

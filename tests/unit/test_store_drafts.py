@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.store import NewAttachment, Role, Store, schema
+from studio.store import NewAttachment, Store, schema
 
 PNG = NewAttachment(name="dot.png", mime="image/png", data=b"\x89PNG-bytes", width=1, height=1)
 LINK = NewAttachment(name="cat.jpg", mime="image/*", url="https://example.com/cat.jpg")
@@ -97,8 +97,13 @@ def test_a_version_2_database_is_migrated_forward_with_its_data(
     with Store.open(path) as old:
         assert old.schema_version == 2
         cid = old.create_conversation(title="from version 2").id
-        old.add_message(cid, Role.USER, "kept")
     with sqlite3.connect(path) as raw:
+        # Written as the version-2 Studio wrote it (today's code writes later columns too).
+        raw.execute(
+            "INSERT INTO messages (conversation_id, position, role, content, created_at,"
+            " updated_at) VALUES (?, 0, 'user', 'kept', 1.0, 1.0)",
+            (cid,),
+        )
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
     assert "drafts" not in tables
     monkeypatch.setattr(schema, "migrations", lambda: packaged)

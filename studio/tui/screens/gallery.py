@@ -160,7 +160,8 @@ class GalleryScreen(ModalScreen[None]):
         shown = pictures(jobs, self._media_dir())
         videos = sum(p.video for p in shown)
         images = len(shown) - videos
-        count = f"{_count(images, 'image')} · {_count(videos, 'video')}"
+        parts = [_count(n, what) for n, what in ((images, "image"), (videos, "video")) if n]
+        count = " · ".join(parts) or "empty"
         with VerticalScroll(classes="dialog gallery"):
             yield Static(f"Gallery · {count}", classes="dialog-title")
             if not shown:

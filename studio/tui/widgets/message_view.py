@@ -196,7 +196,9 @@ class MessageView(Vertical, can_focus=True):
         """Show ``job``'s live state (state, progress, elapsed, ETA) while it is active;
         nothing once it has ended. Returns whether the line shows anything."""
         text = job_line(job, now) if job is not None and job.state.is_active else ""
-        live = self.query_children(".job-live").first(Static)
+        live = next(iter(self.query_children(".job-live").results(Static)), None)
+        if live is None:  # attached but not composed yet: on_mount shows it
+            return bool(text)
         if text != self._job_text:
             self._job_text = text
             live.update(text)
