@@ -181,33 +181,42 @@ _MP4_CONTAINERS = frozenset({b"moov"})  # mvhd sits right in moov
 
 def mp4_duration(path: str) -> float | None:
     """The length in seconds an MP4/QuickTime file declares (its ``mvhd`` box), read from the
-    box headers without decoding anything; None when it cannot be read."""
+    box headers without decoding anything; None when it cannot be read (no such box, a file
+    cut short or garbage)."""
     try:
         with open(path, "rb") as handle:
             return _find_mvhd(handle, os.fstat(handle.fileno()).st_size)
-    except (OSError, ValueError, struct.error):
+    except (OSError, ValueError, struct.error, IndexError, RecursionError):
         return None
+
+
+def _take(handle: Any, count: int) -> bytes:
+    """Exactly ``count`` bytes from ``handle``; ValueError when the file ends first."""
+    data = handle.read(count)
+    if len(data) != count:
+        raise ValueError("the file ends inside a box")
+    return bytes(data)
 
 
 def _find_mvhd(handle: Any, end: int) -> float | None:
     while handle.tell() + 8 <= end:
         start = handle.tell()
-        size, kind = struct.unpack(">I4s", handle.read(8))
+        size, kind = struct.unpack(">I4s", _take(handle, 8))
         header = 8
         if size == 1:
-            size, header = struct.unpack(">Q", handle.read(8))[0], 16
+            size, header = struct.unpack(">Q", _take(handle, 8))[0], 16
         elif size == 0:
             size = end - start
         if size < header:
             return None
         if kind == b"mvhd":
-            version = handle.read(4)[0]
+            version = _take(handle, 4)[0]
             if version == 1:
-                handle.read(16)
-                scale, length = struct.unpack(">IQ", handle.read(12))
+                _take(handle, 16)
+                scale, length = struct.unpack(">IQ", _take(handle, 12))
             else:
-                handle.read(8)
-                scale, length = struct.unpack(">II", handle.read(8))
+                _take(handle, 8)
+                scale, length = struct.unpack(">II", _take(handle, 8))
             return length / scale if scale else None
         if kind in _MP4_CONTAINERS:
             found = _find_mvhd(handle, start + size)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import struct
+import tempfile
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from studio.tui import previews
 
@@ -75,3 +81,56 @@ def probes_when_imported(name: str) -> bool:
     return name in {"textual_image.renderable", "textual_image.widget"} or name.startswith(
         ("textual_image.renderable.", "textual_image.widget.")
     )
+
+
+# --- a video's declared length: a damaged file reads as "unknown", never as a crash ----------------
+
+SAMPLE_MP4 = Path(previews.__file__).parents[1] / "emulator" / "data" / "sample.mp4"
+
+
+def duration_of(data: bytes, folder: Path) -> float | None:
+    path = folder / "clip.mp4"
+    path.write_bytes(data)
+    return previews.mp4_duration(str(path))
+
+
+def test_a_whole_mp4_declares_its_length(tmp_path: Path) -> None:
+    assert duration_of(SAMPLE_MP4.read_bytes(), tmp_path) == 2.0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x00\x00\x00\x10moov\x00\x00\x00\x08mvhd",  # mvhd ends right after its header
+        b"\x00\x00\x00\x14moov\x00\x00\x00\x0cmvhd\x00",  # version, then nothing
+        b"\x00\x00\x00\x10moov\x00\x00\x00\x01mvhd",  # a 64-bit size that is not there
+        b"\x00\x00\x00\x00moov\x00\x00\x00\x00mvhd\x01",  # sizes to the end, then cut
+        b"\x00\x00\x00",
+        b"",
+    ],
+)
+def test_a_truncated_mp4_has_no_length(data: bytes, tmp_path: Path) -> None:
+    assert duration_of(data, tmp_path) is None
+
+
+def test_the_sample_cut_anywhere_in_its_headers_has_no_length_or_its_own(tmp_path: Path) -> None:
+    whole = SAMPLE_MP4.read_bytes()
+    mvhd_end = whole.index(b"mvhd") + 120  # past the fields read
+    for cut in range(mvhd_end):
+        assert duration_of(whole[:cut], tmp_path) in (None, 2.0), cut
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.binary(max_size=120).map(lambda tail: b"\x00\x00\x00\x00moov" + tail),
+        st.tuples(st.integers(0, 2**32 - 1), st.binary(max_size=60)).map(
+            lambda t: b"\x00\x00\x00\x40moov" + struct.pack(">I", t[0]) + b"mvhd" + t[1]
+        ),
+    )
+)
+def test_random_bytes_never_raise(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        found = duration_of(data, Path(folder))
+    assert found is None or found >= 0
