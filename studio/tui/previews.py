@@ -24,6 +24,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -174,6 +175,46 @@ def first_frame(path: str) -> bytes | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout if done.returncode == 0 and done.stdout else None
+
+
+class FirstFrames:
+    """First frames of videos for the session: at most ``limit`` ffmpeg processes run at once
+    (a gallery of sixty videos on two cores started sixty), and a file's frame is kept, by
+    path, modification time and size, so opening the gallery again runs nothing. Blocking:
+    call :meth:`get` from a thread."""
+
+    def __init__(self, limit: int = 2, keep: int = 64) -> None:
+        self._slots = threading.BoundedSemaphore(limit)
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[str, int, int], bytes | None] = {}
+        self._keep = keep
+
+    def get(self, path: str) -> bytes | None:
+        """The first frame of the video at ``path`` (PNG bytes), or None."""
+        try:
+            facts = os.stat(path)
+        except OSError:
+            return None
+        key = (os.path.abspath(path), facts.st_mtime_ns, facts.st_size)
+        with self._lock:
+            if key in self._kept:
+                return self._kept[key]
+        if shutil.which("ffmpeg") is None:  # not kept: ffmpeg may be installed later
+            return None
+        with self._slots:
+            with self._lock:  # made by another caller while this one waited for a slot
+                if key in self._kept:
+                    return self._kept[key]
+            frame = first_frame(path)
+        with self._lock:  # a failure is kept too: a file ffmpeg cannot read stays unreadable
+            self._kept[key] = frame
+            while len(self._kept) > self._keep:
+                del self._kept[next(iter(self._kept))]
+        return frame
+
+
+first_frames = FirstFrames()
+"""The session's first frames (the gallery's tiles share it)."""
 
 
 _MP4_CONTAINERS = frozenset({b"moov"})  # mvhd sits right in moov

@@ -446,6 +446,68 @@ async def test_a_video_shows_its_first_frame_when_ffmpeg_is_on_path(
         assert "▶" in tile_texts(video)  # the card stays beside the frame
 
 
+def add_video_rows(app: StudioApp, folder: Path, count: int) -> None:
+    """``count`` finished video jobs whose files are copies of the emulator's sample clip."""
+    sample = Path(previews.__file__).parents[1] / "emulator" / "data" / "sample.mp4"
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        clip = folder / f"clip-{n}.mp4"
+        clip.write_bytes(sample.read_bytes())
+        job = app.store.create_job(
+            kind=JobKind.VIDEO,
+            provider=JobProvider.SEEDANCE,
+            action="generate",
+            model="doubao-seedance-1-0-pro-250528",
+            prompt=f"clip {n}",
+            params={},
+            idempotency_key=f"clip-{n}",
+        )
+        entry = JobFile(0, None, str(clip), size=clip.stat().st_size, done=True)
+        app.store.update_job(job.id, state=JobState.SUCCEEDED, files=[entry.to_json()])
+
+
+async def test_first_frames_come_from_few_ffmpegs_at_once_and_once_per_file(
+    form_app: Callable[..., StudioApp], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    frame = tmp_path / "frame.png"
+    frame.write_bytes(png(64, 36))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    fake = tools / "ffmpeg"  # notes how many copies run as it starts, takes a while, prints a frame
+    fake.write_text(
+        "#!/bin/sh\n"
+        f"touch '{runs}'/running.$$\n"
+        f"ls '{runs}' | grep -c running >> '{runs}/log'\n"
+        "sleep 0.4\n"
+        f"rm '{runs}'/running.$$\n"
+        f"exec cat '{frame}'\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setattr(previews, "first_frames", previews.FirstFrames(limit=2))
+    assert previews.prepare()
+    app = form_app()
+    videos = 5
+    async with app.run_test(size=SIZES[1]) as pilot:
+        add_video_rows(app, tmp_path / "clips", videos)
+
+        async def open_and_wait() -> None:
+            gallery = await open_gallery(app, pilot, videos)
+            tiles = list(gallery.query(Tile))
+            await wait_for(lambda: all(t.query(".preview") for t in tiles), limit=30)
+
+        await open_and_wait()
+        started = (runs / "log").read_text().split()
+        assert len(started) == videos  # one run per file
+        assert max(int(n) for n in started) <= 2  # never more than two at once
+        await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, GalleryScreen))
+        await open_and_wait()  # the second opening shows the kept frames
+        assert len((runs / "log").read_text().split()) == videos  # and runs ffmpeg no more
+
+
 async def test_a_row_with_a_relative_path_is_found_in_the_media_folder(
     form_app: Callable[..., StudioApp], jobs_config: EngineConfig
 ) -> None:

@@ -16,6 +16,7 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from studio import paths
 from studio.jobs import Job, JobKind
@@ -118,17 +119,13 @@ class Tile(Vertical, can_focus=True):
         yield Static(caption, classes="tile-caption", markup=False)
         yield Static(f"{human_size(picture.size)} · {name}", classes="tile-meta", markup=False)
 
-    def on_mount(self) -> None:
-        if self.picture.video and previews.available() and Path(self.picture.path).is_file():
-            self._load_first_frame()
+    @property
+    def wants_frame(self) -> bool:
+        """A video whose file is here, where previews can be shown."""
+        return self.picture.video and previews.available() and Path(self.picture.path).is_file()
 
-    @work(thread=True, exit_on_error=False, group="first-frame")
-    def _load_first_frame(self) -> None:
-        frame = previews.first_frame(self.picture.path)
-        if frame is not None:
-            self.app.call_from_thread(self._show_frame, frame)
-
-    def _show_frame(self, frame: bytes) -> None:
+    def show_frame(self, frame: bytes) -> None:
+        """Put the video's first frame above its card."""
         shown = previews.preview(frame)
         if shown is not None and self.is_attached:
             self.mount(shown, before=0)
@@ -180,6 +177,21 @@ class GalleryScreen(ModalScreen[None]):
         tiles = self.query(Tile)
         if tiles:
             tiles.first().focus()
+        videos = [tile for tile in tiles if tile.wants_frame]
+        if videos:
+            self._load_first_frames(videos)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="first-frames")
+    def _load_first_frames(self, tiles: list[Tile]) -> None:
+        """One worker for the screen's videos, one after another (ffmpeg is heavy; the frames
+        are kept for the session, so a second opening shows them at once)."""
+        worker = get_current_worker()
+        for tile in tiles:
+            if worker.is_cancelled:
+                return
+            frame = previews.first_frames.get(tile.picture.path)
+            if frame is not None and not worker.is_cancelled:
+                self.app.call_from_thread(tile.show_frame, frame)
 
     @on(Tile.Opened)
     def _opened(self, event: Tile.Opened) -> None:
