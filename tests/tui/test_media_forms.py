@@ -20,7 +20,7 @@ from studio.config import Settings
 from studio.jobs import EngineConfig, Job, JobFile, JobKind, JobProvider, JobState
 from studio.tui import previews
 from studio.tui.app import StudioApp
-from studio.tui.screens.gallery import GalleryScreen, Tile
+from studio.tui.screens.gallery import GalleryScreen, Picture, Tile, video_facts
 from studio.tui.screens.job_detail import JobDetail
 from studio.tui.screens.media_forms import ImageForm, VideoForm, _Form
 from studio.tui.widgets.prompt import PromptInput
@@ -506,6 +506,26 @@ async def test_first_frames_come_from_few_ffmpegs_at_once_and_once_per_file(
         await wait_for(lambda: not isinstance(app.screen, GalleryScreen))
         await open_and_wait()  # the second opening shows the kept frames
         assert len((runs / "log").read_text().split()) == videos  # and runs ffmpeg no more
+
+
+@pytest.mark.parametrize("where", ["sidecar", "job"])
+def test_a_video_card_shows_hostile_parameters_harmlessly(where: str, tmp_path: Path) -> None:
+    """A sidecar is a file anyone may edit; its values reach the card as plain text."""
+    from studio.emulator.hostile import HOSTILE_LINE
+    from studio.jobs.naming import sidecar_path
+    from studio.textsafe import is_clean
+
+    from .test_job_sidebar import make_job
+
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"")
+    hostile = {"ratio": HOSTILE_LINE, "resolution": "720p\n\x1b[2Jmore", "duration": 5}
+    params = hostile if where == "job" else {}
+    sidecar_path(clip).write_text(json.dumps({"parameters": hostile}), encoding="utf-8")
+    picture = Picture(make_job(1, params=params), str(clip), 0)
+    facts = video_facts(picture)
+    assert facts.startswith("▶ 5.0 s · bad request ")
+    assert is_clean(facts) and "\n" not in facts and "\x1b" not in facts
 
 
 async def test_a_row_with_a_relative_path_is_found_in_the_media_folder(

@@ -74,7 +74,8 @@ def video_facts(picture: Picture) -> str:
         parts.append(f"{float(seconds):.1f} s")
     except (TypeError, ValueError):
         parts.append("video")
-    shape = [str(params[k]) for k in ("ratio", "aspect_ratio", "resolution") if params.get(k)]
+    keys = ("ratio", "aspect_ratio", "resolution")
+    shape = [clean_line(str(params[k])) for k in keys if params.get(k)]  # a sidecar is editable
     return " · ".join([" ".join(parts), *([" ".join(shape)] if shape else [])])
 
 
