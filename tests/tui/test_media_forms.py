@@ -121,8 +121,12 @@ async def test_forms_open_with_the_prompt_focused(
         assert prompt.region.height > 0 and prompt.region.bottom <= size[1]  # in sight
         # The fields above it stay in sight too (focusing it centred it, hiding them).
         scroll = form.query_one(".media-form")
-        await wait_for(lambda: scroll.region.contains_region(form.query_one("#row-model").region))
-        assert scroll.region.contains_region(form.query_one("#row-prompt").region)
+        await wait_for(
+            lambda: all(
+                scroll.region.contains_region(form.query_one(row).region)
+                for row in ("#row-model", "#row-prompt")
+            )
+        )
 
 
 @pytest.mark.parametrize("size", SIZES)
