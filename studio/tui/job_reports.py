@@ -202,7 +202,7 @@ def outcome(job: Job) -> tuple[str, MessageStatus, str | None, list[NewAttachmen
             lines.append(f"- `{file.path}`")
             if job.kind is JobKind.IMAGE and _small(file.path):
                 attachments.append(_attachment(file.path))
-        from studio.tui.widgets.job_sidebar import item_errors
+        from studio.jobs.describe import item_errors
 
         for item in item_errors(job):
             index = int(str(item.get("index", 0))) + 1

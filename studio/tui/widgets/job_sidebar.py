@@ -24,6 +24,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from studio.jobs import Job, JobKind, JobState
+from studio.jobs.describe import item_errors
 from studio.textsafe import clean_line
 
 if TYPE_CHECKING:
@@ -73,12 +74,6 @@ def duration(seconds: float | None) -> str:
 def progress_bar(progress: int, width: int = BAR_WIDTH) -> str:
     filled = round(max(0, min(100, progress)) * width / 100)
     return "█" * filled + "░" * (width - filled)
-
-
-def item_errors(job: Job) -> list[dict[str, object]]:
-    """The failed images of a group (the rest succeeded), as recorded by the engine."""
-    errors = job.result.get("errors") if isinstance(job.result, dict) else None
-    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
 
 
 def rough_duration(seconds: float) -> str:
