@@ -69,9 +69,16 @@ class JobActions:
 
         settings = self.app.settings
         model = settings.image_model if kind == "image" else settings.video_model
-        await self.submit(default_request(kind, model, prompt), cid)
+        job = None
+        try:
+            job = await self.submit(default_request(kind, model, prompt), cid)
+        finally:
+            if job is None:  # refused before a job existed: the command stands for nothing
+                self.app.jobs.reporter.drop_command(cid, kind, prompt)
 
-    async def submit(self, request: MediaRequest, cid: int | None = None) -> None:
+    async def submit(self, request: MediaRequest, cid: int | None = None) -> Job | None:
+        """Start a job for ``request`` and say how sending it went; ``None`` when it was
+        refused before a job existed (said in a toast)."""
         from studio.jobs.submission import JobRequestError
 
         app = self.app
@@ -84,8 +91,9 @@ class JobActions:
                 timeout=10,
                 markup=False,
             )
-            return
+            return None
         app.jobs.reporter.submitted(job)  # sent, waiting to be sent again, or uncertain
+        return job
 
     # -- actions on a job --------------------------------------------------------------------------
 

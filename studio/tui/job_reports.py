@@ -63,6 +63,14 @@ class JobReporter:
         job, once created, is linked to it."""
         self._commands.append((message.conversation_id, kind, prompt, message.id))
 
+    def drop_command(self, cid: int, kind: str, prompt: str) -> None:
+        """The command expected to make a ``kind`` job with ``prompt`` in conversation ``cid``
+        was refused before its job existed: a later identical command is not linked to it."""
+        for entry in self._commands:
+            if entry[:3] == (cid, kind, prompt):
+                self._commands.remove(entry)
+                return
+
     def started(self, job: Job) -> None:
         """A job this window sees for the first time, or one that ended and runs again (sent
         again, checked again): link its command, and give it its message in its conversation,
@@ -201,7 +209,9 @@ def outcome(job: Job) -> tuple[str, MessageStatus, str | None, list[NewAttachmen
                 continue
             lines.append(f"- `{file.path}`")
             if job.kind is JobKind.IMAGE and _small(file.path):
-                attachments.append(_attachment(file.path))
+                preview = _attachment(file.path)
+                if preview is not None:
+                    attachments.append(preview)
         from studio.jobs.describe import item_errors
 
         for item in item_errors(job):
@@ -232,11 +242,17 @@ def _small(path: str) -> bool:
         return False
 
 
-def _attachment(path: str) -> NewAttachment:
+def _attachment(path: str) -> NewAttachment | None:
+    """The saved image as a preview for its job's message; ``None`` when it cannot be read as
+    an image (moved or deleted meanwhile, not an image after all): its path is still listed."""
     from studio.api import media
+    from studio.api.errors import MediaInputError
 
-    info = media.describe_image(path)
-    data = Path(path).read_bytes()
+    try:
+        info = media.describe_image(path)
+        data = Path(path).read_bytes()
+    except (OSError, MediaInputError):
+        return None
     return NewAttachment(
         name=Path(path).name,
         mime=info.mime or "image/png",

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from studio.config import Settings
 from studio.emulator import EmulatorServer
-from studio.jobs import EngineConfig, Job, JobState
+from studio.jobs import EngineConfig, Job, JobFile, JobKind, JobProvider, JobState
 from studio.store import MessageStatus, Role
 from studio.tui.app import StudioApp
 from studio.tui.screens.dialogs import Confirm
@@ -361,3 +361,72 @@ async def test_an_uncertain_job_sent_again_is_live_again_in_its_message(
             lambda: len(pane.views()) == 2 and "is done" in pane.views()[-1].message.content
         )
         assert sum("is done" in t for t in toasts(app)) == 1
+
+
+async def test_a_finished_image_that_cannot_be_read_still_gets_its_outcome(
+    media_app: Callable[[], StudioApp], tmp_path: Path
+) -> None:
+    """A saved result that is not an image after all (or gone): its message still says the
+    job is done and lists the file, without a preview (it stayed a placeholder)."""
+    not_an_image = tmp_path / "media" / "result.png"
+    not_an_image.parent.mkdir(parents=True, exist_ok=True)
+    not_an_image.write_bytes(b"<html>an error page saved as the image</html>")
+    app = media_app()
+    async with app.run_test(size=SIZE):
+        pane = active_pane(app)
+        store = app.store
+        job = store.create_job(
+            kind=JobKind.IMAGE,
+            provider=JobProvider.SEEDREAM,
+            action="generate",
+            model="seedream-4-0",
+            prompt="a fox",
+            params={},
+            idempotency_key="k",
+            conversation_id=pane.conversation_id,
+        )
+        app.jobs.reporter.started(job)  # its placeholder in the conversation
+        done = store.update_job(
+            job.id,
+            state=JobState.SUCCEEDED,
+            files=(JobFile(0, None, str(not_an_image), 45, True),),
+        )
+        assert done is not None
+        app.jobs.reporter.finished(done)
+        shown = store.job_message(job.id)
+        assert shown is not None and "is done" in shown.content
+        assert str(not_an_image) in shown.content and shown.attachments == ()
+        await wait_for(
+            lambda: (v := job_view(pane, job.id)) is not None and "is done" in v.message.content
+        )
+
+
+async def test_a_refused_command_is_not_linked_to_a_later_identical_one(
+    media_app: Callable[[], StudioApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A /image refused before its job existed no longer waits for a job: the same command
+    typed again is the one linked to the job it makes."""
+    from studio.jobs.submission import JobRequestError
+
+    app = media_app()
+    async with app.run_test(size=SIZE) as pilot:
+        real = app.jobs.submit
+        calls = 0
+
+        async def refuse_once(*args: object, **kwargs: object) -> Job:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise JobRequestError("seedream does not take this")  # before any job exists
+            return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(app.jobs, "submit", refuse_once)
+        pane = await send(pilot, "/image a fox in snow")
+        await wait_for(lambda: any("does not take" in t for t in toasts(app)))
+        await send(pilot, "/image a fox in snow")
+        await wait_for(lambda: bool(app.jobs.jobs), limit=20)
+        job = jobs_of(app)[0]
+        await wait_for(lambda: job_view(pane, job.id) is not None)
+        commands = [m for m in app.store.messages(pane.conversation_id) if m.role is Role.USER]
+        assert [m.content for m in commands] == ["/image a fox in snow"] * 2
+        assert [m.job_id for m in commands] == [None, job.id]
