@@ -14,15 +14,23 @@ from pathlib import Path
 
 import pytest
 from textual import events
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, Label, Select, Static, TextArea
 
+from studio.api.validation import KLING_MODES, KLING_RATIOS, SEEDANCE_RATIOS, SEEDANCE_RESOLUTIONS
 from studio.config import Settings
 from studio.jobs import EngineConfig, Job, JobFile, JobKind, JobProvider, JobState
 from studio.tui import previews
 from studio.tui.app import StudioApp
 from studio.tui.screens.gallery import GalleryScreen, Picture, Tile, video_facts
 from studio.tui.screens.job_detail import JobDetail
-from studio.tui.screens.media_forms import ImageForm, VideoForm, _Form
+from studio.tui.screens.media_forms import (
+    SEEDANCE_MODELS,
+    SEEDREAM_MODELS,
+    VIDEO_KINDS,
+    ImageForm,
+    VideoForm,
+    _Form,
+)
 from studio.tui.widgets.prompt import PromptInput
 
 from .conftest import wait_for
@@ -105,6 +113,44 @@ async def open_form(app: StudioApp, pilot: object, key: str) -> _Form:
 
 
 # --- focus and typing ---------------------------------------------------------------------------
+
+
+def choices(form: _Form) -> dict[str, tuple[object, list[tuple[str, object]], str]]:
+    """Each pick-one field: its value, its options (shown, value) and its label."""
+    found = {}
+    for select in form.query(Select):
+        options = [(str(shown), value) for shown, value in select._options]
+        label = str(form.query_one(f"#row-{select.id} Label", Label).render())
+        assert not select._allow_blank and form.query_one(f"#err-{select.id}")
+        found[str(select.id)] = (select.value, options, label)
+    return found
+
+
+async def test_the_forms_offer_their_choices_with_their_defaults(
+    form_app: Callable[..., StudioApp],
+) -> None:
+    same = lambda values: [(v, v) for v in values]  # noqa: E731
+    app = form_app()
+    async with app.run_test(size=SIZES[1]) as pilot:
+        form = await open_form(app, pilot, "f10")
+        assert choices(form) == {
+            "model": ("doubao-seedream-4-5-251128", same(SEEDREAM_MODELS), "Model"),
+            "response_format": (
+                "url",
+                [("URL (downloaded at once)", "url"), ("Inline base64", "b64_json")],
+                "Delivery",
+            ),
+        }
+        await pilot.press("escape")
+        form = await open_form(app, pilot, "f12")
+        assert choices(form) == {
+            "kind": ("seedance", [tuple(k) for k in VIDEO_KINDS], "Kind"),
+            "model": ("seedance-2.0", same(SEEDANCE_MODELS), "Model"),
+            "ratio": ("16:9", same(SEEDANCE_RATIOS), "Ratio"),
+            "aspect_ratio": ("16:9", same(KLING_RATIOS), "Aspect ratio"),
+            "resolution": ("720p", same(SEEDANCE_RESOLUTIONS), "Resolution"),
+            "mode": ("std", same(KLING_MODES), "Mode"),
+        }
 
 
 @pytest.mark.parametrize("size", SIZES)

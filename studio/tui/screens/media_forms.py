@@ -12,6 +12,7 @@ typed before it had the focus (sent in one write with the F10/F12 that opened it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,6 +250,20 @@ class _Form(ModalScreen[MediaRequest | None]):
             yield widget
             yield Static("", classes="field-error", id=f"err-{name}", markup=False)
 
+    def choice_row(
+        self,
+        name: str,
+        label: str,
+        choices: Iterable[str | tuple[str, str]],
+        value: Any = Select.NULL,
+    ) -> ComposeResult:
+        """A row that picks one of ``choices`` (each a value shown as it is, or a pair of what
+        is shown and the value), never blank: ``value`` or else the first is picked."""
+        options = [c if isinstance(c, tuple) else (c, c) for c in choices]
+        yield from self.field_row(
+            name, label, Select(options, value=value, id=name, allow_blank=False)
+        )
+
     def value(self, name: str) -> str:
         widget = self.query_one(f"#{name}")
         if isinstance(widget, TextArea):
@@ -300,10 +315,7 @@ class ImageForm(_Form):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog media-form"):
             yield Static("New image (Seedream)", classes="dialog-title")
-            options = [(m, m) for m in SEEDREAM_MODELS]
-            yield from self.field_row(
-                "model", "Model", Select(options, value=self.model, id="model", allow_blank=False)
-            )
+            yield from self.choice_row("model", "Model", SEEDREAM_MODELS, self.model)
             yield from self.field_row(
                 "prompt", "Prompt", FormPrompt(self.prompt, id="prompt", soft_wrap=True)
             )
@@ -322,15 +334,8 @@ class ImageForm(_Form):
             )
             yield from self.field_row("seed", "Seed (empty = random)", Input(id="seed"))
             fmt = [("URL (downloaded at once)", "url"), ("Inline base64", "b64_json")]
-            yield from self.field_row(
-                "response_format",
-                "Delivery",
-                Select(
-                    fmt,
-                    value=IMAGE_DEFAULTS["response_format"],
-                    id="response_format",
-                    allow_blank=False,
-                ),
+            yield from self.choice_row(
+                "response_format", "Delivery", fmt, IMAGE_DEFAULTS["response_format"]
             )
             yield Checkbox("Watermark", value=IMAGE_DEFAULTS["watermark"], id="watermark")
             yield from self.buttons()
@@ -418,59 +423,25 @@ class VideoForm(_Form):
         kind = "seedance" if "seedance" in self.initial_model else "kling:text2video"
         with VerticalScroll(classes="dialog media-form"):
             yield Static("New video", classes="dialog-title")
-            yield from self.field_row(
-                "kind", "Kind", Select(VIDEO_KINDS, value=kind, id="kind", allow_blank=False)
-            )
+            yield from self.choice_row("kind", "Kind", VIDEO_KINDS, kind)
             models = SEEDANCE_MODELS if kind == "seedance" else KLING_MODELS
-            yield from self.field_row(
-                "model", "Model", Select([(m, m) for m in models], id="model", allow_blank=False)
-            )
+            yield from self.choice_row("model", "Model", models)
             yield from self.field_row(
                 "prompt", "Prompt", FormPrompt(self.prompt, id="prompt", soft_wrap=True)
             )
             yield from self.field_row(
                 "negative_prompt", "Negative prompt", Input(id="negative_prompt")
             )
-            yield from self.field_row(
-                "ratio",
-                "Ratio",
-                Select(
-                    [(r, r) for r in SEEDANCE_RATIOS],
-                    value=SEEDANCE_DEFAULTS["ratio"],
-                    id="ratio",
-                    allow_blank=False,
-                ),
+            yield from self.choice_row(
+                "ratio", "Ratio", SEEDANCE_RATIOS, SEEDANCE_DEFAULTS["ratio"]
             )
-            yield from self.field_row(
-                "aspect_ratio",
-                "Aspect ratio",
-                Select(
-                    [(r, r) for r in KLING_RATIOS],
-                    value=KLING_DEFAULTS["aspect_ratio"],
-                    id="aspect_ratio",
-                    allow_blank=False,
-                ),
+            yield from self.choice_row(
+                "aspect_ratio", "Aspect ratio", KLING_RATIOS, KLING_DEFAULTS["aspect_ratio"]
             )
-            yield from self.field_row(
-                "resolution",
-                "Resolution",
-                Select(
-                    [(r, r) for r in SEEDANCE_RESOLUTIONS],
-                    value=SEEDANCE_DEFAULTS["resolution"],
-                    id="resolution",
-                    allow_blank=False,
-                ),
+            yield from self.choice_row(
+                "resolution", "Resolution", SEEDANCE_RESOLUTIONS, SEEDANCE_DEFAULTS["resolution"]
             )
-            yield from self.field_row(
-                "mode",
-                "Mode",
-                Select(
-                    [(m, m) for m in KLING_MODES],
-                    value=KLING_DEFAULTS["mode"],
-                    id="mode",
-                    allow_blank=False,
-                ),
-            )
+            yield from self.choice_row("mode", "Mode", KLING_MODES, KLING_DEFAULTS["mode"])
             yield from self.field_row(
                 "duration",
                 "Duration (seconds)",
