@@ -104,12 +104,14 @@ class RecheckingEngine(SubmittingEngine):
                 failure_reason=None,
                 message=None,
                 finished_at=None,
+                last_error=None,  # the last download's figures are not this one's
+                bytes_done=0,
+                bytes_total=None,
+                bytes_rate=None,
             )
             self._start_download(job_id)
             return self._job(job_id)
-        if files != job.files:
-            self.book.note(job_id, files=files)
-        return await self._recheck_task(claimed, now)
+        return await self._recheck_task(claimed, files, now)
 
     def _nothing_to_check(self, job: Job, links_expired: bool) -> str:
         if job.state is JobState.SUBMISSION_UNCERTAIN:
@@ -125,15 +127,21 @@ class RecheckingEngine(SubmittingEngine):
             f"(it is {job.state.value.replace('_', ' ')})."
         )
 
-    async def _recheck_task(self, job: Job, now: float) -> Job:
+    async def _recheck_task(self, job: Job, files: tuple[JobFile, ...], now: float) -> Job:
+        """Ask the gateway about the task of an ended job (claimed, not active) once. Only an
+        answer changes the job (``files`` are its files as they are on disk now): a check that
+        fails, the task unknown to the gateway included, gives the claim back and leaves the
+        job as it was, so a succeeded or cancelled job never becomes a failed one by a check."""
         try:
             task = await self._query(job)
-        except TaskNotFoundError as err:
-            self._not_found(job, err)
-            return self._job(job.id)
         except AnyFastError as err:
-            self.book.write(job.id, release=True, message=f"Could not check the task: {err}")
-            self._forget(job.id)
+            self._give_back(job.id)
+            if isinstance(err, TaskNotFoundError):
+                raise JobActionError(
+                    f"The gateway no longer knows task {job.task_id} of job #{job.id} "
+                    f"({err.message}): it may have expired, or belong to another API key. "
+                    "Nothing changed."
+                ) from None
             raise JobActionError(
                 f"Could not check task {job.task_id} of job #{job.id}: {err}. Nothing changed; "
                 "check again later."
@@ -141,6 +149,7 @@ class RecheckingEngine(SubmittingEngine):
         # The job lives again until the answer says otherwise: no stale reason or end time.
         revived = self.book.note(
             job.id,
+            files=files,
             deadline_at=now + self.config.deadline,
             failure_reason=None,
             finished_at=None,
@@ -150,6 +159,11 @@ class RecheckingEngine(SubmittingEngine):
         if job.id in self.book:
             self.book.flush()
         return self._job(job.id)
+
+    def _give_back(self, job_id: int) -> None:
+        """Release a claim taken for a check without writing anything else to the job."""
+        self._forget(job_id)  # drops whatever was buffered for it too
+        self.store.release_jobs(self.owner, [job_id])
 
     # -- uncertain submissions -------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ the AnyFast console."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,7 +16,16 @@ from studio.emulator import EmulatorServer
 from studio.jobs import Job, JobActionError, JobEngine, JobKind, JobProvider, JobState
 from studio.store import Store
 
-from .test_jobs_engine import assert_saved, checks, creates, exists, fast_config, finish
+from .test_jobs_engine import (
+    assert_saved,
+    checks,
+    creates,
+    exists,
+    fast_config,
+    finish,
+    task_finished,
+    until,
+)
 
 FAST = "[[emulator: seconds=0.6]]"
 
@@ -65,7 +73,7 @@ async def test_a_cancelled_job_is_rechecked_and_its_result_collected(
     job = await engine.submit_seedance("seedance-2.0", "paid anyway [[emulator: seconds=0.8]]")
     cancelled = await engine.cancel(job.id)
     assert cancelled.state is JobState.CANCELLED
-    await asyncio.sleep(1.0)  # the task finishes at the gateway all the same
+    await until(lambda: task_finished(emulator, job))  # it finishes at the gateway all the same
     rechecked = await engine.recheck(job.id)
     assert rechecked.state in (JobState.DOWNLOADING, JobState.SUCCEEDED)
     done = await finish(engine, job)
@@ -165,6 +173,54 @@ async def test_a_check_that_cannot_reach_the_gateway_says_so(
     after = engine.store.get_job(job.id)
     assert after is not None and after.state is JobState.CANCELLED
     assert after.claimed_by is None and after.task_id == cancelled.task_id
+
+
+GONE = "cgt-20990101000000-gone0"
+"""A task id the emulator does not know: a task the gateway has forgotten (or another key's)."""
+
+
+async def test_a_succeeded_job_whose_task_is_forgotten_stays_succeeded(
+    engine: JobEngine, emulator: EmulatorServer, store: Store
+) -> None:
+    done = await finish(engine, await engine.submit_seedance("seedance-2.0", f"moved {FAST}"))
+    assert done.state is JobState.SUCCEEDED
+    delete(done.files[0].path)  # moved away by the user, and the links expired since
+    store.update_job(done.id, urls_expire_at=1.0, task_id=GONE)
+    before = store.get_job(done.id)
+    assert before is not None
+    asked = checks(emulator, before)
+    with pytest.raises(JobActionError, match=f"no longer knows task {GONE}.*Nothing changed"):
+        await engine.recheck(done.id)
+    assert checks(emulator, before) == asked + 1  # the gateway was asked
+    # Not failed, no "missing from disk", no message; and nothing held back to be written.
+    assert store.get_job(done.id) == before and done.id not in engine.book
+
+
+async def test_a_check_that_fails_leaves_a_missing_file_unrecorded(
+    engine: JobEngine, emulator: EmulatorServer, store: Store
+) -> None:
+    done = await finish(engine, await engine.submit_seedance("seedance-2.0", f"away {FAST}"))
+    delete(done.files[0].path)
+    store.update_job(done.id, urls_expire_at=1.0)
+    before = store.get_job(done.id)
+    assert before is not None
+    emulator.inject("503", count=None, path="/v1/video/generations/")
+    with pytest.raises(JobActionError, match="Could not check task .*Nothing changed"):
+        await engine.recheck(done.id)
+    assert store.get_job(done.id) == before and done.id not in engine.book
+
+
+async def test_a_cancelled_job_whose_task_is_forgotten_stays_cancelled(
+    engine: JobEngine, emulator: EmulatorServer, store: Store
+) -> None:
+    job = await engine.submit_seedance("seedance-2.0", "gone [[emulator: seconds=5]]")
+    await engine.cancel(job.id)
+    store.update_job(job.id, task_id=GONE)
+    before = store.get_job(job.id)
+    assert before is not None and before.state is JobState.CANCELLED
+    with pytest.raises(JobActionError, match=f"no longer knows task {GONE}.*Nothing changed"):
+        await engine.recheck(job.id)
+    assert store.get_job(job.id) == before and job.id not in engine.book
 
 
 # -- send again with the same key ----------------------------------------------------------------

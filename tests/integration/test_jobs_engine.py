@@ -8,7 +8,7 @@ import dataclasses
 import json
 import struct
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from studio.api import AnyFastClient, MediaInputError
 from studio.api.download import Downloader
 from studio.emulator import EmulatorServer
+from studio.emulator.tasks import phase_of
 from studio.jobs import EngineConfig, Job, JobActionError, JobEngine, JobKind, JobProvider, JobState
 from studio.store import Store
 
@@ -76,6 +77,22 @@ async def engine(
 async def finish(engine: JobEngine, job: Job, seconds: float = 10.0) -> Job:
     async with asyncio.timeout(seconds):
         return await engine.wait(job.id)
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Poll until ``condition()`` holds (the engine runs between polls), at most ``seconds``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def task_finished(emulator: EmulatorServer, job: Job) -> bool:
+    """Whether the emulator's task of ``job`` has come to its end (succeeded or failed)."""
+    task = emulator.state.tasks.get(job.task_id or "")
+    return task is not None and phase_of(task).stage in ("succeeded", "failed")
 
 
 def creates(emulator: EmulatorServer, job: Job) -> list[int]:
@@ -361,6 +378,28 @@ async def test_a_failed_download_can_be_rechecked(
     assert creates(emulator, job) == [200]
     with pytest.raises(JobActionError, match="nothing to check"):
         await engine.recheck(job.id)
+
+
+async def test_a_download_checked_again_starts_from_nothing(
+    engine: JobEngine, emulator: EmulatorServer, store: Store, changes: list[Job]
+) -> None:
+    emulator.inject("expired", count=None, path="/files/")
+    failed = await finish(engine, await engine.submit_image("doubao-seedream-4-0-250828", "ibis"))
+    assert failed.state is JobState.FAILED
+    # A download that got part of the way before it failed leaves its figures behind.
+    store.update_job(
+        failed.id, bytes_done=4096, bytes_total=9000, bytes_rate=512.0, last_error="HTTP 403"
+    )
+    emulator.clear_faults()
+    changes.clear()
+    rechecked = await engine.recheck(failed.id)
+    first = next(c for c in changes if c.id == failed.id)
+    for shown in (rechecked, first):
+        assert shown.state is JobState.DOWNLOADING
+        assert (shown.bytes_done, shown.bytes_total, shown.bytes_rate) == (0, None, None)
+        assert shown.last_error is None
+    done = await finish(engine, failed)
+    assert done.state is JobState.SUCCEEDED and done.bytes_done == done.files[0].size
 
 
 async def test_an_engine_can_stop_and_start_again(
