@@ -187,6 +187,7 @@ class FirstFrames:
         self._slots = threading.BoundedSemaphore(limit)
         self._lock = threading.Lock()
         self._kept: dict[tuple[str, int, int], bytes | None] = {}
+        self._making: dict[tuple[str, int, int], threading.Event] = {}
         self._keep = keep
 
     def get(self, path: str) -> bytes | None:
@@ -199,17 +200,25 @@ class FirstFrames:
         with self._lock:
             if key in self._kept:
                 return self._kept[key]
-        if shutil.which("ffmpeg") is None:  # not kept: ffmpeg may be installed later
-            return None
-        with self._slots:
-            with self._lock:  # made by another caller while this one waited for a slot
-                if key in self._kept:
-                    return self._kept[key]
-            frame = first_frame(path)
-        with self._lock:  # a failure is kept too: a file ffmpeg cannot read stays unreadable
-            self._kept[key] = frame
-            while len(self._kept) > self._keep:
-                del self._kept[next(iter(self._kept))]
+            made = self._making.get(key)
+            if made is None:
+                if shutil.which("ffmpeg") is None:  # not kept: it may be installed later
+                    return None
+                self._making[key] = threading.Event()
+        if made is not None:  # another caller is making this one: wait for it
+            made.wait()
+            with self._lock:
+                return self._kept.get(key)
+        try:
+            with self._slots:
+                frame = first_frame(path)
+            with self._lock:  # a failure is kept too: it would fail again
+                self._kept[key] = frame
+                while len(self._kept) > self._keep:
+                    del self._kept[next(iter(self._kept))]
+        finally:
+            with self._lock:
+                self._making.pop(key).set()
         return frame
 
 

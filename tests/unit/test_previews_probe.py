@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,41 @@ def test_random_bytes_never_raise(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         found = duration_of(data, Path(folder))
     assert found is None or found >= 0
+
+
+# --- first frames: few ffmpeg at once, each file's frame made once ---------------------------------
+
+
+def test_first_frames_run_at_most_the_limit_at_once_and_once_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    fake = tools / "ffmpeg"  # notes how many copies run as it starts, takes a while, prints bytes
+    fake.write_text(
+        "#!/bin/sh\n"
+        f"touch '{runs}'/running.$$\n"
+        f"ls '{runs}' | grep -c running >> '{runs}/log'\n"
+        "sleep 0.3\n"
+        f"rm '{runs}'/running.$$\n"
+        "printf frame\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ.get('PATH', '')}")
+    clips = [tmp_path / f"clip-{n}.mp4" for n in range(6)]
+    for clip in clips:
+        clip.write_bytes(b"video")
+    frames = previews.FirstFrames(limit=2)
+    threads = [threading.Thread(target=frames.get, args=(str(c),)) for c in clips * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    started = [int(n) for n in (runs / "log").read_text().split()]
+    assert len(started) == len(clips) and max(started) <= 2
+    assert frames.get(str(clips[0])) == b"frame"
+    clips[0].write_bytes(b"another video")  # changed: made again
+    assert frames.get(str(clips[0])) == b"frame"
+    assert len((runs / "log").read_text().split()) == len(clips) + 1
