@@ -29,7 +29,7 @@ class SubmittingEngine(EngineCore):
                 sent = True
                 answer = await send(self.client, job)
         except asyncio.CancelledError:
-            if sent:
+            if sent and not self._task_attached(job.id):
                 self._end(
                     job.id,
                     JobState.SUBMISSION_UNCERTAIN,
@@ -38,20 +38,33 @@ class SubmittingEngine(EngineCore):
                     message=UNCERTAIN_MESSAGE,
                 )
             raise
-        except AnyFastError as err:
+        except Exception as err:
+            if self._task_attached(job.id):  # the user's task stands; this attempt is moot
+                return self._settled(job, None)
+            return self._submit_failed(job, err)
+        if isinstance(answer, ImageResult):
+            return self._settled(job, self._images_answered(job, answer))
+        return self._accepted(job, answer)
+
+    def _task_attached(self, job_id: int) -> bool:
+        """Whether the job, cancelled while its create request was out, has since been given
+        a task by hand here (:meth:`attach_task` claims it for this engine): nothing this
+        request brings back may overwrite that."""
+        held = self.book.get(job_id)
+        return held is not None and held.task_id is not None
+
+    def _submit_failed(self, job: Job, err: Exception) -> Job:
+        """Record why a create request failed."""
+        if isinstance(err, AnyFastError):
             return self._submit_refused(job, err)
-        except (ValueError, TypeError) as err:  # the client refused to build it: nothing sent
+        if isinstance(err, ValueError | TypeError):  # the client refused to build it: unsent
             reason = f"Studio could not build the request: {err}"
             return self._settled(
                 job, self._end(job.id, JobState.FAILED, finished=True, failure_reason=reason)
             )
-        except Exception as err:
-            log.exception("sending job %d failed unexpectedly", job.id)
-            reason = f"Unexpected error while sending: {err}"
-            return self._settled(job, self._uncertain(job.id, reason))
-        if isinstance(answer, ImageResult):
-            return self._settled(job, self._images_answered(job, answer))
-        return self._accepted(job, answer)
+        log.error("sending job %d failed unexpectedly", job.id, exc_info=err)
+        reason = f"Unexpected error while sending: {err}"
+        return self._settled(job, self._uncertain(job.id, reason))
 
     def _settled(self, job: Job, written: Job | None) -> Job:
         return written or self.store.get_job(job.id) or job
@@ -113,24 +126,27 @@ class SubmittingEngine(EngineCore):
             "submitted_at": now,
             "deadline_at": now + self.config.deadline,
         }
-        written = self.book.write(
-            job.id,
-            state=state,
-            next_poll_at=now + delay,
-            last_response=trimmed(task.raw),
-            message=None,
-            failure_reason=None,
-            last_error=None,
-            **fields,
-        )
-        if written is None:  # cancelled (or released) while the request was out: keep the id
+        written = None
+        if not self._task_attached(job.id):
+            written = self.book.write(
+                job.id,
+                state=state,
+                next_poll_at=now + delay,
+                last_response=trimmed(task.raw),
+                message=None,
+                failure_reason=None,
+                last_error=None,
+                **fields,
+            )
+        self._submit_attempts.pop(job.id, None)
+        if written is None:  # cancelled (or released) while the request was out: keep the id,
+            # unless the job has one by now (a task attached by hand is never replaced)
             current = self.store.get_job(job.id)
             if current is not None:
                 if current.state is JobState.PENDING:
                     fields["state"] = state
-                self.store.update_job(job.id, **fields)
+                self.store.record_task_id(job.id, **fields)
             return self._settled(job, None)
-        self._submit_attempts.pop(job.id, None)
         self.scheduler.schedule(job.id, now + delay)
         return written
 

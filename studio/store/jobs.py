@@ -262,6 +262,32 @@ class JobsMixin(StoreBase):
             conn.execute(sql, [*values, *extra_values, now, job_id])
             return self._load_job(conn, job_id)
 
+    def record_task_id(self, job_id: int, task_id: str, **fields: Any) -> Job | None:
+        """Record the task id a create request was answered with (and ``fields``) on a job that
+        still has none, whoever holds it; ``None`` when it has one by now (a task the user
+        attached by hand is never replaced) or is gone. A ``state`` change joins the history."""
+        clause, values = _set_clause({**fields, "task_id": task_id})
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT state, history FROM jobs WHERE id = ? AND task_id IS NULL", (job_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            now = self._now()
+            extra = ""
+            extra_values: list[Any] = []
+            if "state" in fields and JobState(fields["state"]).value != row["state"]:
+                history = _loads(row["history"], [])
+                history.append([JobState(fields["state"]).value, now])
+                extra = ", history = ?"
+                extra_values.append(_dumps(history))
+            sql = (
+                f"UPDATE jobs SET {clause}{extra}, updated_at = ?"  # noqa: S608
+                " WHERE id = ? AND task_id IS NULL"
+            )
+            conn.execute(sql, [*values, *extra_values, now, job_id])
+            return self._load_job(conn, job_id)
+
     def update_jobs(self, changes: Mapping[int, Mapping[str, Any]], *, owner: str) -> set[int]:
         """Apply many bookkeeping changes (no state changes) in one transaction, each only if
         the job is still claimed by ``owner``; return the ids that were not changed."""

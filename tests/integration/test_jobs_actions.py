@@ -5,6 +5,7 @@ the AnyFast console."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -330,6 +331,75 @@ async def test_a_task_found_in_the_console_is_attached_and_tracked(
     other = await uncertain_job(engine, emulator, f"another {FAST}")
     with pytest.raises(JobActionError, match=f"already job #{job.id}"):
         await engine.attach_task(other.id, task.task_id)
+
+
+async def test_a_create_answered_after_a_cancel_never_replaces_an_attached_task(
+    engine: JobEngine, emulator: EmulatorServer, client: AnyFastClient, store: Store
+) -> None:
+    prompt = "slow to answer [[emulator: delay=1.5; seconds=0.6]]"
+    sending = asyncio.create_task(engine.submit_seedance("seedance-2.0", prompt))
+    await until(lambda: bool(store.list_jobs()))
+    job = store.list_jobs()[0]
+    assert job.state is JobState.PENDING
+    cancelled = await engine.cancel(job.id)
+    assert cancelled.state is JobState.CANCELLED and cancelled.task_id is None
+    slow = "found by hand [[emulator: seconds=3]]"  # still running when the answer comes
+    found = await client.create_seedance_task("seedance-2.0", slow)
+    attached = await engine.attach_task(job.id, found.task_id)
+    assert attached.task_id == found.task_id
+    assert not sending.done()  # the create request is still out
+    await sending  # ... and now its answer arrives, with a task id of its own
+    assert creates(emulator, job) == [200]
+    kept = store.get_job(job.id)
+    assert kept is not None and kept.task_id == found.task_id
+    assert kept.state in (JobState.QUEUED, JobState.RUNNING) and kept.claimed_by == engine.owner
+    done = await finish(engine, job)
+    assert done.state is JobState.SUCCEEDED and done.task_id == found.task_id
+
+
+async def test_a_create_failing_after_a_cancel_leaves_an_attached_task_alone(
+    engine: JobEngine, emulator: EmulatorServer, client: AnyFastClient, store: Store
+) -> None:
+    emulator.inject("stall:1.5", count=1, path="/v1/video/generations")  # then a lost answer
+    sending = asyncio.create_task(engine.submit_seedance("seedance-2.0", f"lost {FAST}"))
+    await until(lambda: bool(store.list_jobs()))
+    job = store.list_jobs()[0]
+    await engine.cancel(job.id)
+    found = await client.create_seedance_task("seedance-2.0", "tracked [[emulator: seconds=3]]")
+    await engine.attach_task(job.id, found.task_id)
+    assert not sending.done()
+    await sending  # an ambiguous failure: it must not make the attached job uncertain
+    kept = store.get_job(job.id)
+    assert kept is not None and kept.task_id == found.task_id
+    assert kept.state in (JobState.QUEUED, JobState.RUNNING) and kept.failure_reason is None
+    assert (await finish(engine, job)).state is JobState.SUCCEEDED
+
+
+async def test_a_task_attached_in_another_process_is_not_replaced_either(
+    engine: JobEngine, emulator: EmulatorServer, client: AnyFastClient, store: Store, tmp_path: Path
+) -> None:
+    prompt = "slow elsewhere [[emulator: delay=1.5; seconds=0.6]]"
+    sending = asyncio.create_task(engine.submit_seedance("seedance-2.0", prompt))
+    await until(lambda: bool(store.list_jobs()))
+    job = store.list_jobs()[0]
+    async with (
+        Downloader() as downloader,
+        JobEngine(store, client, downloader, fast_config(tmp_path)) as other,
+    ):
+        assert other.owner != engine.owner
+        await other.cancel(job.id)
+        found = await client.create_seedance_task(
+            "seedance-2.0", "found elsewhere [[emulator: seconds=3]]"
+        )
+        await other.attach_task(job.id, found.task_id)
+        assert not sending.done()
+        await sending  # answered here, while the other engine holds the job
+        kept = store.get_job(job.id)
+        assert kept is not None and kept.task_id == found.task_id
+        assert kept.state in (JobState.QUEUED, JobState.RUNNING)
+        assert kept.claimed_by == other.owner
+        done = await finish(other, job)
+        assert done.state is JobState.SUCCEEDED and done.task_id == found.task_id
 
 
 async def test_a_task_is_attached_only_where_one_is_missing(
