@@ -70,7 +70,8 @@ class RecheckingEngine(SubmittingEngine):
 
         Raises :class:`JobActionError` for a job with nothing to check: no task id (a
         submission of unknown fate, a refused request, an image whose links expired) or a
-        finished job whose files are all in place."""
+        finished job whose files are all in place; and when the check itself fails (the
+        gateway unreachable, or no longer knowing the task): the job is then left as it was."""
         job = self._job(job_id)
         if job.id not in self.book and job.state.is_active:
             self.resume_unfinished()  # unclaimed, or its engine died: take it up now
