@@ -25,7 +25,7 @@ from studio.jobs import Job, JobState
 from studio.paths import media_dir
 from studio.store import MessageStatus, StoreError
 from studio.store.watch import JobChanges, JobWatcher
-from studio.tui.job_reports import JobReporter
+from studio.tui.job_reports import JobReporter, placeholder_text
 
 if TYPE_CHECKING:
     from studio.jobs import EngineConfig, JobEngine
@@ -43,7 +43,8 @@ FINAL = frozenset(
     }
 )
 REPORT_WAIT = 30.0
-"""Seconds a window waits for another window's result message of a job it saw end."""
+"""Seconds a window waits for another window to rewrite the message of a job it saw start,
+run again or end."""
 
 log = logging.getLogger("studio.tui.jobs")
 
@@ -64,8 +65,8 @@ class JobsController:
         self.reporter = JobReporter(app)
         self.watcher = JobWatcher(app.store)
         self._awaiting: dict[int, tuple[int, float]] = {}
-        """Jobs another window finished: job id -> (its conversation, when to stop looking
-        for the result message that window writes)."""
+        """Jobs another window started, ran again or finished: job id -> (its conversation,
+        when to stop looking for the message that window writes for it)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -144,9 +145,15 @@ class JobsController:
                 continue  # this window already has a newer copy
             self.jobs[job.id] = job
             self.dirty = True
+            if self._holds(job.id):
+                continue  # this window's reporter tells of it
             ended = job.state in FINAL and (before is None or before.state != job.state)
-            if ended and not self._holds(job.id):
+            if ended:
                 self._ended_elsewhere(job)
+            again = before is not None and before.state in FINAL and job.state.is_active
+            if (ended or again or before is None) and job.conversation_id is not None:
+                # Its message is rewritten there (added, live again, its outcome): show it.
+                self._awaiting[job.id] = (job.conversation_id, time.monotonic() + REPORT_WAIT)
         for job_id in changes.removed:
             self._awaiting.pop(job_id, None)
             if self.jobs.pop(job_id, None) is not None:
@@ -170,42 +177,50 @@ class JobsController:
                 timeout=8,
                 markup=False,
             )
-        if job.conversation_id is not None:
-            self._awaiting[job.id] = (job.conversation_id, time.monotonic() + REPORT_WAIT)
 
     def _follow_reports(self) -> None:
-        """Show in an open conversation the result message another window wrote there."""
+        """Show in an open conversation what another window wrote there for a job it started,
+        ran again or finished: the command that started it, and the job's message (added at
+        the end, then rewritten in place: live again, then its outcome)."""
         from studio.tui.screens.main import MainScreen
 
         screens = [s for s in self.app.screen_stack if isinstance(s, MainScreen)]
         now = time.monotonic()
+        store = self.app.store
         for job_id, (cid, until) in list(self._awaiting.items()):
             panes = [p for s in screens if (p := s.pane(cid)) is not None]
-            if now > until or not panes:  # not open: it loads with the conversation
+            job = self.jobs.get(job_id)
+            if job is None or now > until or not panes:  # not open: it loads with it
                 del self._awaiting[job_id]
                 continue
             if any(p.streaming for p in panes):
                 continue  # after the reply, so the two never interleave
+            own = store.job_message(job_id)
+            if own is None or (own.content != placeholder_text(job)) != (job.state in FINAL):
+                continue  # that window has not written it yet (its outcome, or live again)
+            del self._awaiting[job_id]
             shown = {v.message.id for p in panes for v in p.views()}
             newest = max(shown, default=0)
-            # What that window added since: the command that started the job, the result.
+            # What that window added since (the command that started the job), in order.
             new = [
                 m
-                for m in self.app.store.messages(cid, limit=20)
-                if m.id > newest and m.status is not MessageStatus.STREAMING
+                for m in store.messages(cid, limit=20)
+                if m.id > newest and m.id != own.id and m.status is not MessageStatus.STREAMING
             ]
-            if new:
-                del self._awaiting[job_id]
-                for message in new:
-                    self.app.message_added(message)
+            for message in sorted([*new, own], key=lambda m: m.position):
+                self.app.message_added(message)
 
     def _close_details(self, job_id: int) -> None:
-        """A job removed in another window: close its details if they are in front."""
+        """A job removed in another window: close the question about it and its details if
+        they are in front (a question left open does nothing when answered)."""
         from studio.tui.screens.job_detail import JobDetail
 
-        screen = self.app.screen
+        closed = self.app.job_actions.withdraw(job_id)
+        screen = self.app.screen  # the details, now the question is closed
         if isinstance(screen, JobDetail) and screen.job.id == job_id:
             screen.dismiss()
+            closed = True
+        if closed:
             self.app.notify(f"Job #{job_id} was removed in another window", timeout=5, markup=False)
 
     def _redraw(self) -> None:

@@ -166,8 +166,16 @@ async def test_retry_from_elsewhere_asks_too(jobs_app: Callable[[], StudioApp]) 
         await wait_for(lambda: len(app.store.list_jobs()) == 2)
 
 
+def task_done(emu: EmulatorServer, task_id: str | None) -> bool:
+    """Whether the emulator's task has finished (as the gateway would now say)."""
+    from studio.emulator.tasks import phase_of
+
+    task = emu.state.tasks.get(task_id or "")
+    return task is not None and phase_of(task).stage == "succeeded"
+
+
 async def test_cancel_asks_first_then_check_again_collects_the_result(
-    jobs_app: Callable[[], StudioApp], toasts: Toasts, tmp_path: Path
+    jobs_app: Callable[[], StudioApp], toasts: Toasts, tmp_path: Path, emu: EmulatorServer
 ) -> None:
     app = jobs_app()
     async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
@@ -191,7 +199,8 @@ async def test_cancel_asks_first_then_check_again_collects_the_result(
         await wait_for(lambda: "recheck" in buttons(detail) and "cancel" not in buttons(detail))
         await wait_for(lambda: "k Check again" in key_bar(app))
 
-        await pilot.pause(1.3)  # the task finishes at the gateway all the same
+        # The task finishes at the gateway all the same.
+        await wait_for(lambda: task_done(emu, stored(app, job).task_id), limit=10)
         await pilot.press("k")
         await wait_for(lambda: toasts.any(f"Job #{job.id} checked again", "finished"))
         done = await ended(app, job)
@@ -235,6 +244,51 @@ async def test_a_running_job_removed_warns_it_may_be_billed(
         await pilot.press("escape")
         await wait_for(lambda: isinstance(app.screen, JobDetail))
         assert stored(app, job).state.is_active
+
+
+async def test_answering_remove_for_a_job_removed_meanwhile_is_harmless(
+    jobs_app: Callable[[], StudioApp], toasts: Toasts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The remove question stayed open (not in front, say) while another window removed the
+    job: answering it says so and the app carries on (it exited on the engine's NotFoundError)."""
+    from studio.store import Store
+
+    app = jobs_app()
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
+        await engine_of(app)
+        job = seeded(app, JobState.SUCCEEDED)
+        app.jobs.record(job)  # as listed when the detail was opened
+        await open_detail(app, job)
+        await pilot.press("x")
+        await wait_for(lambda: isinstance(app.screen, Choice))
+        monkeypatch.setattr(app.job_actions, "withdraw", lambda _job_id: False, raising=False)
+        with Store.open() as other:  # another window's connection
+            other.delete_job(job.id)
+        await wait_for(lambda: job.id not in app.jobs.jobs)  # this window has seen it go
+        assert isinstance(app.screen, Choice)
+        await pilot.click("#choice-keep")
+        await wait_for(lambda: toasts.any(f"Job #{job.id} was already removed"))
+        await wait_for(lambda: not isinstance(app.screen, Choice | JobDetail))
+        assert app.is_running
+
+
+async def test_a_remove_that_cannot_delete_a_file_says_so(
+    jobs_app: Callable[[], StudioApp], toasts: Toasts, tmp_path: Path
+) -> None:
+    """A result that cannot be deleted (here a directory where the file was): the job stays,
+    a toast says why, and the app carries on (it exited on the OSError)."""
+    in_the_way = tmp_path / "media" / "result.png"
+    (in_the_way / "something").mkdir(parents=True)
+    app = jobs_app()
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
+        await engine_of(app)
+        job = seeded(app, JobState.SUCCEEDED, files=(JobFile(0, None, str(in_the_way), 10, True),))
+        await open_detail(app, job)
+        await pilot.press("x")
+        await wait_for(lambda: isinstance(app.screen, Choice))
+        await pilot.click("#choice-delete")
+        await wait_for(lambda: toasts.any(f"Job #{job.id} could not be removed"))
+        assert app.is_running and app.store.get_job(job.id) is not None
 
 
 # -- uncertain submissions -----------------------------------------------------------------------

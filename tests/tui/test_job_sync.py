@@ -11,15 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Static
 
 from studio.config import Settings
-from studio.jobs import EngineConfig, Job, JobState
+from studio.emulator import EmulatorServer
+from studio.jobs import EngineConfig, Job, JobKind, JobProvider, JobState
 from studio.store import Role, Store
 from studio.tui.app import StudioApp
+from studio.tui.screens.dialogs import Choice
 from studio.tui.screens.job_detail import JobDetail
 from studio.tui.screens.jobs_screen import JobsScreen
+from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.job_sidebar import JobSidebar
+from studio.tui.widgets.message_view import MessageView
 
 from .conftest import SIZE, active_pane, wait_for
 from .test_chat import send
@@ -77,6 +81,20 @@ def listed(app: StudioApp) -> set[str]:
         return set()
     options = found.first().query_one(OptionList)
     return {str(options.get_option_at_index(i).id) for i in range(options.option_count)}
+
+
+def toasts(app: StudioApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def job_view(pane: ChatPane, job_id: int) -> MessageView | None:
+    return next((v for v in pane.views() if v.is_job and v.message.job_id == job_id), None)
+
+
+def live_line(view: MessageView | None) -> str:
+    """The live line of a job's message ('' when it shows none, or there is no message)."""
+    line = view.query_one_optional(".job-live", Static) if view is not None else None
+    return str(line.render()) if line is not None and line.display else ""
 
 
 def other_window_toasts(app: StudioApp) -> list[str]:
@@ -211,3 +229,117 @@ async def test_the_highlight_stays_on_its_job_when_another_window_adds_one(
         await wait_for(lambda: len(listed(b)) == 2, limit=SEEN_WITHIN + 1)
         assert options.highlighted_option is not None
         assert options.highlighted_option.id == str(first)  # not the new row at the top
+
+
+async def test_a_question_about_a_job_removed_elsewhere_is_closed(
+    window: Callable[[], StudioApp],
+) -> None:
+    """A asks "Remove job #N?" while B removes it: A's question and details close, A says so
+    once, and carries on (answering the question used to end the app)."""
+    a, b = window(), window()
+    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE) as pb:
+        await started(a, b)
+        await send(pb, "/image a windmill")
+        await wait_for(lambda: any(j.state.is_final for j in b.jobs.jobs.values()), limit=20)
+        job: Job = next(iter(b.jobs.jobs.values()))
+        await wait_for(lambda: a.jobs.jobs.get(job.id) == b.store.get_job(job.id))
+        a.push_screen(JobDetail(a.jobs.jobs[job.id]))
+        await wait_for(lambda: isinstance(a.screen, JobDetail))
+        await pa.press("x")
+        await wait_for(lambda: isinstance(a.screen, Choice))
+        engine = b.jobs.engine
+        assert engine is not None
+        await engine.remove(job.id, delete_files=False)  # B's "x", answered
+        b.jobs.forget(job.id)
+        await wait_for(lambda: not isinstance(a.screen, Choice | JobDetail), limit=SEEN_WITHIN + 1)
+        await wait_for(lambda: any(f"Job #{job.id}" in n for n in toasts(a)))
+        await pa.pause()
+        removed = [n for n in toasts(a) if f"Job #{job.id}" in n]
+        assert removed == [f"Job #{job.id} was removed in another window"]
+        assert a.is_running
+
+
+async def test_a_way_out_chosen_after_another_window_sent_the_job_again_does_nothing(
+    window: Callable[[], StudioApp], emu: EmulatorServer
+) -> None:
+    """B offers the ways out of an uncertain submission while A sends it again: B's "New
+    request" then makes no second (paid) task, and says why."""
+    a, b = window(), window()
+    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE) as pb:
+        await started(a, b)
+        emu.inject("500", 1, "/v1/video/generations")
+        await send(pa, "/video a lantern [[emulator: seconds=4]]")
+        await wait_for(lambda: bool(a.jobs.jobs))
+        job_id = next(iter(a.jobs.jobs))
+        uncertain = JobState.SUBMISSION_UNCERTAIN
+        await wait_for(lambda: (j := b.jobs.jobs.get(job_id)) is not None and j.state is uncertain)
+        await b.job_action(job_id, "recheck")  # k: nothing to check, the ways out are offered
+        await wait_for(lambda: isinstance(b.screen, Choice))
+
+        engine = a.jobs.engine
+        assert engine is not None
+        sent = await engine.resend(job_id)  # A's "s", answered
+        assert sent.task_id and sent.state.is_active
+
+        def creates() -> int:
+            return sum(r.path == "/v1/video/generations" for r in emu.requests)
+
+        before = creates()
+        await pb.press("r")  # B: "New request"
+        await wait_for(
+            lambda: any(f"Job #{job_id} was sent again meanwhile" in t for t in toasts(b))
+        )
+        assert not isinstance(b.screen, Choice)
+        assert [j.id for j in b.store.list_jobs()] == [job_id]  # no second task
+        assert creates() == before  # nothing sent from B
+
+
+async def test_a_job_checked_again_in_one_window_is_live_and_reported_in_the_other(
+    window: Callable[[], StudioApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both windows show a timed-out job's message; A checks it again (k): B's message goes
+    live again and then shows the result, also long after B stopped following it."""
+    from studio.tui.job_reports import outcome, placeholder_text
+    from studio.tui.widgets import chat_pane
+
+    monkeypatch.setattr(chat_pane, "OUTCOME_WAIT", 0.5)  # B stops following the ended job soon
+    cid = shared_conversation()
+    a = window()
+    async with a.run_test(size=SIZE):
+        client = await a.gateway.client()
+        task = await client.create_seedance_task("seedance-2.0", "late [[emulator: seconds=8]]")
+        with Store.open() as store:  # as an earlier session left it: timed out, in C
+            job = store.create_job(
+                kind=JobKind.VIDEO,
+                provider=JobProvider.SEEDANCE,
+                action="generate",
+                model="seedance-2.0",
+                prompt="late",
+                params={},
+                idempotency_key="late",
+                conversation_id=cid,
+            )
+            timed_out = store.update_job(job.id, state=JobState.TIMED_OUT, task_id=task.task_id)
+            assert timed_out is not None
+            message = store.add_job_message(cid, job.id, placeholder_text(job))
+            assert message is not None
+            content, status, error, _ = outcome(timed_out)
+            store.show_job_outcome(message.id, content, status=status, error=error)
+        b = window()
+        async with b.run_test(size=SIZE):
+            await started(a, b)
+            pane_b = active_pane(b)
+            assert pane_b.conversation_id == cid
+            await wait_for(lambda: job_view(pane_b, job.id) is not None)
+            view = job_view(pane_b, job.id)
+            assert view is not None and "timed out" in view.message.content
+            await wait_for(lambda: not pane_b._job_views)  # B no longer follows it
+
+            await a.job_action(job.id, "recheck")  # A's k
+            await wait_for(lambda: bool(live_line(job_view(pane_b, job.id))), limit=5)
+            shown = job_view(pane_b, job.id)
+            assert shown is not None and shown.message.error is None
+            await wait_for(lambda: b.jobs.jobs[job.id].state is JobState.SUCCEEDED, limit=20)
+            await wait_for(lambda: "is done" in (job_view(pane_b, job.id) or view).message.content)
+            assert not live_line(job_view(pane_b, job.id))
+            assert [v.message.job_id for v in pane_b.views()].count(job.id) == 1

@@ -531,7 +531,10 @@ class ChatPane(Vertical):
             if old is not None and (
                 old.message == message or old.message.updated_at > message.updated_at
             ):
-                return  # shown already, or a newer state of it is (two workers brought it)
+                # Shown already, or a newer state of it is (two workers brought it); its job
+                # may be running again (checked again elsewhere): its live line follows it.
+                self.track_jobs([old])
+                return
             view = MessageView(message)
             log = self.query_one(".log", VerticalScroll)
             if old is not None:
