@@ -18,7 +18,7 @@ from studio.emulator import EmulatorServer
 from studio.jobs import EngineConfig, Job, JobKind, JobProvider, JobState
 from studio.store import Role, Store
 from studio.tui.app import StudioApp
-from studio.tui.screens.dialogs import Choice
+from studio.tui.screens.dialogs import Choice, Confirm
 from studio.tui.screens.job_detail import JobDetail
 from studio.tui.screens.jobs_screen import JobsScreen
 from studio.tui.widgets.chat_pane import ChatPane
@@ -343,3 +343,30 @@ async def test_a_job_checked_again_in_one_window_is_live_and_reported_in_the_oth
             await wait_for(lambda: "is done" in (job_view(pane_b, job.id) or view).message.content)
             assert not live_line(job_view(pane_b, job.id))
             assert [v.message.job_id for v in pane_b.views()].count(job.id) == 1
+
+
+async def test_a_retry_confirmed_after_another_window_retried_the_job_does_nothing(
+    window: Callable[[], StudioApp],
+) -> None:
+    """B asks "Retry job #N?" while A retries it: B's yes then makes no third job."""
+    a, b = window(), window()
+    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE) as pb:
+        await started(a, b)
+        await send(pa, "/image a red barn")
+        await wait_for(lambda: any(j.state.is_final for j in a.jobs.jobs.values()), limit=20)
+        job_id = next(iter(a.jobs.jobs))
+        await wait_for(lambda: (j := b.jobs.jobs.get(job_id)) is not None and j.state.is_final)
+        await b.job_action(job_id, "retry")
+        await wait_for(lambda: isinstance(b.screen, Confirm))
+
+        engine = a.jobs.engine
+        assert engine is not None
+        retried = await engine.retry(job_id)  # A's "r", answered
+        await pb.press("y")
+        await wait_for(
+            lambda: any(
+                f"Job #{job_id} was retried meanwhile (in another window) as job #{retried.id}" in t
+                for t in toasts(b)
+            )
+        )
+        assert sorted(j.id for j in b.store.list_jobs()) == [job_id, retried.id]
