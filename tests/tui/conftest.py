@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from studio.config import Settings
 from studio.emulator import EmulatorConfig, EmulatorServer
+from studio.jobs import EngineConfig
 from studio.tui.app import StudioApp
 from studio.tui.widgets.chat_pane import ChatPane
 
@@ -41,6 +43,38 @@ def settings(emu: EmulatorServer) -> Settings:
 def make_app(settings: Settings) -> Callable[..., StudioApp]:
     def make(**overrides: object) -> StudioApp:
         return StudioApp(settings, **overrides)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def media_app(settings: Settings, tmp_path: Path) -> Callable[[], StudioApp]:
+    """Makes apps whose job engine polls fast, saving in ``tmp_path``; each app counts its
+    bells (``app.bells``) and keeps what it writes raw to the terminal, such as its titles
+    (``app.titles``). Each call is another window on the same data folder."""
+    fast = EngineConfig(
+        media_dir=tmp_path / "media",
+        first_checks=(0.2,),
+        seedance_interval=0.3,
+        kling_interval=0.3,
+        jitter=0.0,
+        submit_backoff=0.2,
+        error_backoff_max=1.0,
+        flush_interval=0.1,
+        claim_interval=0.5,
+    )
+
+    def make() -> StudioApp:
+        app = StudioApp(settings, jobs_config=fast)
+        app.bells = 0  # type: ignore[attr-defined]
+
+        def bell() -> None:
+            app.bells += 1  # type: ignore[attr-defined]
+
+        app.bell = bell  # type: ignore[method-assign]
+        app.titles = []  # type: ignore[attr-defined]
+        app._write_raw = app.titles.append  # type: ignore[attr-defined,method-assign]
+        return app
 
     return make
 

@@ -12,9 +12,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from studio.config import Settings
 from studio.emulator import EmulatorServer
-from studio.jobs import EngineConfig, Job, JobFile, JobKind, JobProvider, JobState
+from studio.jobs import Job, JobFile, JobKind, JobProvider, JobState
 from studio.store import MessageStatus, Role
 from studio.tui.app import StudioApp
 from studio.tui.screens.dialogs import Confirm
@@ -24,29 +23,6 @@ from studio.tui.widgets.prompt import PromptInput
 
 from .conftest import SIZE, active_pane, wait_for
 from .test_chat import send
-
-
-@pytest.fixture
-def media_app(settings: Settings, tmp_path: Path) -> Callable[[], StudioApp]:
-    fast = EngineConfig(
-        media_dir=tmp_path / "media",
-        first_checks=(0.2,),
-        seedance_interval=0.3,
-        kling_interval=0.3,
-        jitter=0.0,
-        submit_backoff=0.2,
-        error_backoff_max=1.0,
-        flush_interval=0.1,
-        claim_interval=0.5,
-    )
-
-    def make() -> StudioApp:
-        app = StudioApp(settings, jobs_config=fast)
-        app.bell = lambda: None  # type: ignore[method-assign]
-        app._write_raw = lambda _s: None  # type: ignore[method-assign]
-        return app
-
-    return make
 
 
 def jobs_of(app: StudioApp) -> list[Job]:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from textual.widgets import OptionList, Static
 
-from studio.config import Settings
 from studio.emulator import EmulatorServer
-from studio.jobs import EngineConfig, Job, JobKind, JobProvider, JobState
+from studio.jobs import Job, JobKind, JobProvider, JobState
 from studio.store import Role, Store
 from studio.tui.app import StudioApp
 from studio.tui.screens.dialogs import Choice, Confirm
@@ -33,32 +31,9 @@ SEEN_WITHIN = 1.0
 
 
 @pytest.fixture
-def window(settings: Settings, tmp_path: Path) -> Callable[[], StudioApp]:
-    fast = EngineConfig(
-        media_dir=tmp_path / "media",
-        first_checks=(0.2,),
-        seedance_interval=0.3,
-        kling_interval=0.3,
-        jitter=0.0,
-        submit_backoff=0.2,
-        error_backoff_max=1.0,
-        flush_interval=0.1,
-        claim_interval=0.5,
-    )
-
-    def make() -> StudioApp:
-        app = StudioApp(settings, jobs_config=fast)  # its own Store.open() on the shared file
-        app.bells = 0  # type: ignore[attr-defined]
-
-        def bell() -> None:
-            app.bells += 1  # type: ignore[attr-defined]
-
-        app.bell = bell  # type: ignore[method-assign]
-        app.titles = []  # type: ignore[attr-defined]
-        app._write_raw = app.titles.append  # type: ignore[attr-defined,method-assign]
-        return app
-
-    return make
+def window(media_app: Callable[[], StudioApp]) -> Callable[[], StudioApp]:
+    """Each call opens another window: its own ``Store.open()`` on the shared data folder."""
+    return media_app
 
 
 def shared_conversation() -> int:

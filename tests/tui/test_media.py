@@ -6,10 +6,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from studio.config import Settings
-from studio.jobs import EngineConfig, Job, JobState
+from studio.jobs import Job, JobState
 from studio.store import MessageStatus
 from studio.tui.app import StudioApp
 from studio.tui.screens.job_detail import JobDetail
@@ -20,35 +17,6 @@ from studio.tui.widgets.job_sidebar import JobSidebar
 
 from .conftest import SIZE, active_pane, reply_done, wait_for
 from .test_chat import send
-
-
-@pytest.fixture
-def media_app(settings: Settings, tmp_path: Path) -> Callable[[], StudioApp]:
-    fast = EngineConfig(
-        media_dir=tmp_path / "media",
-        first_checks=(0.2,),
-        seedance_interval=0.3,
-        kling_interval=0.3,
-        jitter=0.0,
-        submit_backoff=0.2,
-        error_backoff_max=1.0,
-        flush_interval=0.1,
-        claim_interval=0.5,
-    )
-
-    def make() -> StudioApp:
-        app = StudioApp(settings, jobs_config=fast)
-        app.bells = 0  # type: ignore[attr-defined]
-
-        def bell() -> None:
-            app.bells += 1  # type: ignore[attr-defined]
-
-        app.bell = bell  # type: ignore[method-assign]
-        app.titles = []  # type: ignore[attr-defined]
-        app._write_raw = app.titles.append  # type: ignore[attr-defined,method-assign]
-        return app
-
-    return make
 
 
 def finished(app: StudioApp) -> list[Job]:
