@@ -251,13 +251,7 @@ class JobsMixin(StoreBase):
             if owner is not None and row["claimed_by"] != owner:
                 return None
             now = self._now()
-            extra = ""
-            extra_values: list[Any] = []
-            if "state" in fields and JobState(fields["state"]).value != row["state"]:
-                history = _loads(row["history"], [])
-                history.append([JobState(fields["state"]).value, now])
-                extra = ", history = ?"
-                extra_values.append(_dumps(history))
+            extra, extra_values = _history_clause(row, fields, now)
             sql = f"UPDATE jobs SET {clause}{extra}, updated_at = ? WHERE id = ?"  # noqa: S608
             conn.execute(sql, [*values, *extra_values, now, job_id])
             return self._load_job(conn, job_id)
@@ -274,13 +268,7 @@ class JobsMixin(StoreBase):
             if row is None:
                 return None
             now = self._now()
-            extra = ""
-            extra_values: list[Any] = []
-            if "state" in fields and JobState(fields["state"]).value != row["state"]:
-                history = _loads(row["history"], [])
-                history.append([JobState(fields["state"]).value, now])
-                extra = ", history = ?"
-                extra_values.append(_dumps(history))
+            extra, extra_values = _history_clause(row, fields, now)
             sql = (
                 f"UPDATE jobs SET {clause}{extra}, updated_at = ?"  # noqa: S608
                 " WHERE id = ? AND task_id IS NULL"
@@ -408,3 +396,13 @@ __all__ = [
     "owner_alive",
     "row_to_job",
 ]
+
+
+def _history_clause(row: Any, fields: Mapping[str, Any], now: float) -> tuple[str, list[Any]]:
+    """The SET clause that adds a state change in ``fields`` to the row's history (none when
+    the state does not change)."""
+    if "state" not in fields or JobState(fields["state"]).value == row["state"]:
+        return "", []
+    history = _loads(row["history"], [])
+    history.append([JobState(fields["state"]).value, now])
+    return ", history = ?", [_dumps(history)]
