@@ -19,7 +19,13 @@ from studio.config import Settings, set_value
 from studio.paths import data_dir, ensure_dir
 from studio.store import NewAttachment, Store, StoreUnavailable
 from studio.textsafe import clean, clean_line
-from studio.tui.compat import ErrorHookApp, QuickExitDriver, install_key_fixes
+from studio.tui.compat import (
+    ErrorHookApp,
+    QuickExitDriver,
+    install_key_fixes,
+    remember_copied,
+    write_to_terminal,
+)
 from studio.tui.gateway import Gateway
 
 if TYPE_CHECKING:
@@ -208,7 +214,7 @@ class StudioApp(ErrorHookApp[None]):
             save_text,
         )
 
-        result = await copy_text(text, mode=self.settings.clipboard, write=self._write_raw)
+        result = await copy_text(text, mode=self.settings.clipboard, write=self.write_to_terminal)
         message = f"{what.capitalize()}: {result.message}"
         if result.too_long and not result.native_ok:
             try:
@@ -242,14 +248,12 @@ class StudioApp(ErrorHookApp[None]):
     def copy_to_clipboard(self, text: str) -> None:
         """Textual's copy (ctrl+c on a mouse selection, copy in inputs) takes the same path as
         Studio's own: OSC 52 wrapped for tmux/screen, the local clipboard, an honest toast."""
-        self._clipboard = text
+        remember_copied(self, text)
         self.run_worker(self.copy_text(text, "selection"), group="clipboard")
 
-    def _write_raw(self, sequence: str) -> None:
-        driver = self._driver
-        if driver is not None:
-            driver.write(sequence)
-            driver.flush()
+    def write_to_terminal(self, sequence: str) -> None:
+        """Write an escape sequence (OSC 52, a window title) to the terminal now."""
+        write_to_terminal(self, sequence)
 
     def load_attachment(self, source: str) -> NewAttachment:
         """A pending attachment from a local path or URL; raises MediaInputError with reasons."""
@@ -285,7 +289,7 @@ class StudioApp(ErrorHookApp[None]):
     def set_terminal_title(self, title: str) -> None:
         """The terminal window's title (OSC 2), e.g. how many jobs are running."""
         safe = "".join(ch for ch in clean_line(title) if ch.isprintable())
-        self._write_raw(f"\x1b]2;{safe}\x07")
+        self.write_to_terminal(f"\x1b]2;{safe}\x07")
 
     def message_added(self, message: object) -> None:
         """A message was added outside a pane (a finished job): show it where it is open."""

@@ -14,6 +14,20 @@
   quit, sleeps another 0.1 s before the thread ends: :class:`QuickExitDriver` wakes it through
   a pipe instead, so quitting does not wait. The same test file checks that Textual's method is
   still the one this copy was made from.
+- ``App._driver`` is the only way to the terminal: :func:`driver_of` returns it and
+  :func:`write_to_terminal` writes raw sequences (OSC 52, window titles) through it.
+- ``App._clipboard`` is what ``App.clipboard`` returns (Textual's ``Input`` pastes it):
+  :func:`remember_copied` sets it when Studio copies without Textual's ``copy_to_clipboard``.
+- ``Widget._layout_updates`` is part of the key of Textual's cached box model, bumped only by
+  the first of several ``refresh(layout=True)`` calls: :func:`relayout` bumps it again, so a
+  height that changed while a layout was pending is measured anew.
+- ``App._display`` receives every frame a screen composes: :func:`watch_frames` calls a
+  function after each one (benchmarks stamp frames with it).
+- ``textual_image._terminal`` answers textual-image's questions to the terminal (cell size,
+  device attributes): :func:`image_terminal` imports it, :func:`image_queries_answered` swaps
+  its ``capture_terminal_response`` for the duration of textual-image's import.
+
+``tests/tui/test_compat.py`` checks each of these on a running app.
 """
 
 from __future__ import annotations
@@ -23,14 +37,17 @@ import os
 import re
 import selectors
 from codecs import getincrementaldecoder
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from textual import events
 from textual._parser import ParseError
 from textual._xterm_parser import XTermParser
 from textual.app import App, ReturnType
+from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
+from textual.widget import Widget
 
 
 class ErrorHookApp(App[ReturnType]):
@@ -144,3 +161,67 @@ class QuickExitDriver(LinuxDriver):
             with contextlib.suppress(EOFError, ParseError):  # the input ends here anyway
                 for _event in feed(""):
                     pass
+
+
+# -- the terminal, the clipboard, layout and frames ----------------------------------------------
+
+
+def driver_of(app: App[Any]) -> Driver | None:
+    """The driver ``app`` talks to the terminal through; None before it starts or after it ends."""
+    return app._driver
+
+
+def write_to_terminal(app: App[Any], sequence: str) -> None:
+    """Write ``sequence`` (an escape sequence, not text to show) to ``app``'s terminal now."""
+    driver = app._driver
+    if driver is not None:
+        driver.write(sequence)
+        driver.flush()
+
+
+def remember_copied(app: App[Any], text: str) -> None:
+    """Make ``text`` what ``app.clipboard`` returns, as Textual's own copy would."""
+    app._clipboard = text
+
+
+def relayout(widget: Widget) -> None:
+    """Lay ``widget`` out again even when a layout is already pending: Textual keys its cached
+    box model on a count it bumps only for the first of several layout requests."""
+    widget._layout_updates += 1
+    widget.refresh(layout=True)
+
+
+def watch_frames(app: App[Any], on_frame: Callable[[], None], *, before: bool = False) -> None:
+    """Call ``on_frame`` after (or just ``before``) each frame a screen of ``app`` hands on to
+    be written to the terminal."""
+    display = app._display
+
+    def displayed(screen: Any, renderable: Any) -> None:
+        if before:
+            on_frame()
+        display(screen, renderable)
+        if not before:
+            on_frame()
+
+    app._display = displayed  # type: ignore[method-assign]
+
+
+def image_terminal() -> Any:
+    """textual-image's terminal module (the standard library only: no Pillow); it keeps the cell
+    size it asked for (``get_cell_size``) and offers ``capture_terminal_response``."""
+    from textual_image import _terminal
+
+    return _terminal
+
+
+@contextmanager
+def image_queries_answered(answer: Callable[..., Any]) -> Iterator[None]:
+    """While in the block, textual-image's queries to the terminal are answered by ``answer``
+    (called as ``capture_terminal_response`` is: start marker, end marker, timeout)."""
+    terminal = image_terminal()
+    original = terminal.capture_terminal_response
+    terminal.capture_terminal_response = answer
+    try:
+        yield
+    finally:
+        terminal.capture_terminal_response = original

@@ -5,8 +5,9 @@ which is impossible once Textual owns the terminal. Importing it (and Pillow) be
 starts cost a twentieth of the start-up budget, for screens that mostly show no image. So
 :func:`prepare`, just before the app starts, asks the terminal the same questions itself
 (the cell size through textual-image's own cached helper, and the device attributes that tell
-Sixel support) and keeps the answers; textual-image is imported when the first preview is made,
-its probes answered from what was kept and its queries kept off the terminal.
+Sixel support; both through ``studio.tui.compat``) and keeps the answers; textual-image is
+imported when the first preview is made, its probes answered from what was kept and its queries
+kept off the terminal.
 
 Its Kitty-graphics probe waits 0.1 s for an answer that most terminals never send (xterm,
 tmux, GNOME Terminal, ...). Where the environment names a terminal that may speak the protocol
@@ -31,6 +32,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from textual.widget import Widget
+
+from studio.tui.compat import image_queries_answered, image_terminal
 
 _available = False
 _loaded = False
@@ -61,10 +64,9 @@ def prepare(environ: Mapping[str, str] | None = None) -> bool:
             importlib.import_module("textual_image.widget")  # probes the terminal itself
             _loaded = True
         else:
-            from textual_image import _terminal  # the standard library only: no Pillow
-
-            _terminal.get_cell_size()  # asks once; textual-image keeps the answer
-            answer = _ask(_terminal, DEVICE_ATTRIBUTES, "c", "\x1b[c")
+            terminal = image_terminal()
+            terminal.get_cell_size()  # asks once; textual-image keeps the answer
+            answer = _ask(terminal, DEVICE_ATTRIBUTES, "c", "\x1b[c")
             if answer is not None:
                 _answers[DEVICE_ATTRIBUTES] = answer
     except Exception:  # a missing package, an odd terminal: fall back to chips
@@ -115,16 +117,13 @@ def _load() -> bool:
     if _loaded:
         return True
     try:
-        from textual_image import _terminal
-
-        original, real_stdout = _terminal.capture_terminal_response, sys.__stdout__
-        _terminal.capture_terminal_response = _replayed
-        sys.__stdout__ = _Unsent(real_stdout)  # type: ignore[assignment, misc]
-        try:
-            importlib.import_module("textual_image.widget")
-        finally:
-            sys.__stdout__ = real_stdout  # type: ignore[misc]
-            _terminal.capture_terminal_response = original
+        real_stdout = sys.__stdout__
+        with image_queries_answered(_replayed):
+            sys.__stdout__ = _Unsent(real_stdout)  # type: ignore[assignment, misc]
+            try:
+                importlib.import_module("textual_image.widget")
+            finally:
+                sys.__stdout__ = real_stdout  # type: ignore[misc]
     except Exception:  # Pillow trouble and the like: chips only from now on
         _available = False
         return False

@@ -103,6 +103,7 @@ from studio.config import Settings
 from studio.jobs import EngineConfig, Job, JobEngine, JobProvider, JobState
 from studio.store import Store
 from studio.tui.app import StudioApp
+from studio.tui.compat import driver_of, watch_frames
 from studio.tui.screens.media_forms import MediaRequest
 from studio.tui.widgets.job_sidebar import JobSidebar
 
@@ -321,13 +322,7 @@ def install_hooks(app: App[Any]) -> None:
     JobSidebar.action_cycle_filter = action_cycle_filter  # type: ignore[method-assign]
     JobSidebar.show = timed_show  # type: ignore[method-assign]
 
-    display = app._display
-
-    def _display(screen: Any, renderable: Any) -> None:
-        display(screen, renderable)
-        PROBE.on_frame()
-
-    app._display = _display  # type: ignore[method-assign]
+    watch_frames(app, PROBE.on_frame)
 
 
 class KeyInjector(threading.Thread):
@@ -343,7 +338,7 @@ class KeyInjector(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        driver = self.app._driver
+        driver = driver_of(self.app)
         assert driver is not None
         n = 0
         while not self._stop_event.wait(self.interval):

@@ -79,6 +79,7 @@ from studio.api.types import ChatDelta
 from studio.config import Settings
 from studio.store import MessageStatus, Store
 from studio.tui.app import StudioApp
+from studio.tui.compat import driver_of, watch_frames
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.streaming import StreamingMarkdown
@@ -166,7 +167,7 @@ def install_hooks() -> None:
         await original_finish(self, final_text)
         PROBE.on_done()
 
-    original_key = PromptInput._on_key
+    original_key = PromptInput.on_key
 
     async def on_key(self: PromptInput, event: events.Key) -> None:
         await original_key(self, event)
@@ -174,18 +175,12 @@ def install_hooks() -> None:
 
     AnyFastClient.stream_chat = stream_chat  # type: ignore[method-assign]
     StreamingMarkdown.finish = finish  # type: ignore[method-assign]
-    PromptInput._on_key = on_key  # type: ignore[method-assign]
+    PromptInput.on_key = on_key  # type: ignore[method-assign]
 
 
 def hook_frames(app: App[Any]) -> None:
     """Stamp every frame the app's screen composes."""
-    display = app._display
-
-    def _display(screen: Any, renderable: Any) -> None:
-        PROBE.on_frame()
-        display(screen, renderable)
-
-    app._display = _display  # type: ignore[method-assign]
+    watch_frames(app, PROBE.on_frame, before=True)
 
 
 class KeyInjector(threading.Thread):
@@ -200,7 +195,7 @@ class KeyInjector(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        driver = self.app._driver
+        driver = driver_of(self.app)
         assert driver is not None
         while not self._stop_event.wait(self.interval):
             event = events.Key("x", "x")

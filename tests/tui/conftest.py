@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.message import Message
+from textual.notifications import Notification, Notify
 
 from studio.config import Settings
 from studio.emulator import EmulatorConfig, EmulatorServer
@@ -73,10 +75,40 @@ def media_app(settings: Settings, tmp_path: Path) -> Callable[[], StudioApp]:
 
         app.bell = bell  # type: ignore[method-assign]
         app.titles = []  # type: ignore[attr-defined]
-        app._write_raw = app.titles.append  # type: ignore[attr-defined,method-assign]
+        app.write_to_terminal = app.titles.append  # type: ignore[attr-defined,method-assign]
         return app
 
     return make
+
+
+class Toasts:
+    """The notifications (toasts) an app showed, caught from the ``Notify`` messages it was
+    sent: pass :meth:`hook` as ``run_test(message_hook=...)``."""
+
+    def __init__(self) -> None:
+        self.shown: list[Notification] = []
+
+    def hook(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.shown.append(message.notification)
+
+    def messages(self) -> list[str]:
+        """The text of each notification, oldest first."""
+        return [str(n.message) for n in self.shown]
+
+    def any(self, text: str) -> bool:
+        """Whether a notification's text contains ``text``."""
+        return any(text in message for message in self.messages())
+
+    def first(self, text: str) -> str:
+        """The text of the first notification containing ``text``."""
+        return next(message for message in self.messages() if text in message)
+
+
+@pytest.fixture
+def toasts() -> Toasts:
+    """The notifications of the app run with ``message_hook=toasts.hook``."""
+    return Toasts()
 
 
 async def wait_for(condition: Callable[[], bool], limit: float = 10.0) -> None:

@@ -37,7 +37,7 @@ class OSC52:
     def capture(cls, app: StudioApp) -> OSC52:
         """Keep what ``app`` writes raw to the terminal, to look at its clipboard sequences."""
         sent: list[str] = []
-        app._write_raw = sent.append  # type: ignore[method-assign]
+        app.write_to_terminal = sent.append  # type: ignore[method-assign]
         return cls(sent)
 
     def _copies(self) -> list[str]:
@@ -387,6 +387,8 @@ async def test_alt_keys_from_a_real_terminal_are_not_typed(
     """A terminal sends alt+a with character "a"; it must attach, not type an "a"."""
     from textual import events
 
+    from studio.tui.compat import driver_of
+
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = active_pane(app)
@@ -396,8 +398,9 @@ async def test_alt_keys_from_a_real_terminal_are_not_typed(
         def terminal_sends(key: str, character: str) -> None:
             event = events.Key(key, character)
             event.set_sender(app)
-            assert app._driver is not None
-            app._driver.send_message(event)  # the path a real terminal's keys take
+            driver = driver_of(app)
+            assert driver is not None
+            driver.send_message(event)  # the path a real terminal's keys take
 
         terminal_sends("alt+a", "a")
         await wait_for(lambda: app.screen.__class__.__name__ == "AttachPrompt")
@@ -412,7 +415,7 @@ async def test_a_reply_too_long_for_osc52_is_also_saved_to_a_file(
 ) -> None:
     app = make_app()
     written: list[str] = []
-    app._write_raw = written.append  # type: ignore[method-assign]
+    app.write_to_terminal = written.append  # type: ignore[method-assign]
     async with app.run_test(size=SIZE):
         await app.copy_text("x" * 200_000, "reply")
         await wait_for(lambda: any("saved to" in str(n.message) for n in app._notifications))

@@ -187,9 +187,9 @@ class PromptInput(SafeTextArea):
             self.earlier.insert(0, text)
         self._history_index = -1
 
-    async def _on_key(self, event: events.Key) -> None:
-        # Textual runs every class's _on_key, this one first: prevent_default keeps TextArea's
-        # from typing the key; an event not stopped goes on up to the bindings.
+    async def on_key(self, event: events.Key) -> None:
+        # Textual runs each class's key handler, this one before TextArea's: prevent_default
+        # keeps TextArea's from typing the key; an event not stopped goes on up to the bindings.
         key = event.key
         typing = event.is_printable and not key.startswith(_MODIFIED)
         if not typing and await self._run_keymap_key(key):

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import weakref
 from typing import TYPE_CHECKING
 
 from textual.selection import Selection
@@ -39,6 +40,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from studio.tui.compat import relayout
 from studio.tui.markdown_lines import BlockLayout, renderer_for
 
 if TYPE_CHECKING:
@@ -129,7 +131,7 @@ class _Filler:
     that a long history never holds key presses back for long."""
 
     def __init__(self, app: App[object]) -> None:
-        self.app = app
+        self.app = weakref.ref(app)  # the registry's value must not keep its key alive
         self.waiting: dict[StreamingMarkdown, None] = {}
         self.due = False
 
@@ -138,9 +140,10 @@ class _Filler:
         self._schedule()
 
     def _schedule(self) -> None:
-        if not self.due:
+        app = self.app()
+        if not self.due and app is not None:
             self.due = True
-            self.app.set_timer(FILL_DELAY, self.run)
+            app.set_timer(FILL_DELAY, self.run)
 
     def run(self) -> None:
         self.due = False
@@ -155,12 +158,15 @@ class _Filler:
             self._schedule()
 
 
+_FILLERS: weakref.WeakKeyDictionary[App[object], _Filler] = weakref.WeakKeyDictionary()
+"""Each running app's filler; an app that ended is dropped with it."""
+
+
 def _filler(app: App[object]) -> _Filler:
-    """The app's filler, kept on the app (no global registry to keep old apps alive)."""
-    filler = getattr(app, "_studio_block_filler", None)
-    if not isinstance(filler, _Filler):
-        filler = _Filler(app)
-        app._studio_block_filler = filler  # type: ignore[attr-defined]
+    """The app's filler, made on first use."""
+    filler = _FILLERS.get(app)
+    if filler is None:
+        filler = _FILLERS[app] = _Filler(app)
     return filler
 
 
@@ -243,11 +249,8 @@ class StreamingMarkdown(Widget):
         return strip.apply_offsets(0, y)
 
     def _relayout(self) -> None:
-        """Lay the view out again: its height changed. Textual keys its cached box model on a
-        count it bumps only for the first of several layout requests, so a height that changes
-        while a request is pending would keep the stale size: bump it here too."""
-        self._layout_updates += 1
-        self.refresh(layout=True)
+        """Lay the view out again: its height changed, maybe while a layout was pending."""
+        relayout(self)
 
     def _schedule_fill(self) -> None:
         if self.is_attached:
