@@ -42,7 +42,7 @@ class Plain(App[None]):
 def record_writes(driver: Driver) -> list[str]:
     """What is written to ``driver`` from now on (the headless driver writes nowhere)."""
     written: list[str] = []
-    driver.write = written.append  # type: ignore[method-assign]
+    driver.write = written.append  # type: ignore[method-assign,assignment]
     driver.flush = lambda: written.append("<flush>")  # type: ignore[method-assign]
     return written
 
