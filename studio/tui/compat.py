@@ -21,8 +21,9 @@
 - ``Widget._layout_updates`` is part of the key of Textual's cached box model, bumped only by
   the first of several ``refresh(layout=True)`` calls: :func:`relayout` bumps it again, so a
   height that changed while a layout was pending is measured anew.
-- ``App._display`` receives every frame a screen composes: :func:`watch_frames` calls a
-  function after each one (benchmarks stamp frames with it).
+- ``App._display`` receives every frame a screen composes, and ``App._batch_count`` says
+  whether it is held back: :func:`watch_frames` calls a function with each one (benchmarks
+  stamp frames with it; a test checks the first frame is complete).
 - ``textual_image._terminal`` answers textual-image's questions to the terminal (cell size,
   device attributes): :func:`image_terminal` imports it, :func:`image_queries_answered` swaps
   its ``capture_terminal_response`` for the duration of textual-image's import.
@@ -47,6 +48,7 @@ from textual._xterm_parser import XTermParser
 from textual.app import App, ReturnType
 from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
+from textual.screen import Screen
 from textual.widget import Widget
 
 
@@ -191,17 +193,21 @@ def relayout(widget: Widget) -> None:
     widget.refresh(layout=True)
 
 
-def watch_frames(app: App[Any], on_frame: Callable[[], None], *, before: bool = False) -> None:
-    """Call ``on_frame`` after (or just ``before``) each frame a screen of ``app`` hands on to
-    be written to the terminal."""
+def watch_frames(
+    app: App[Any], on_frame: Callable[[Screen[Any], bool], None], *, before: bool = False
+) -> None:
+    """Call ``on_frame(screen, drawn)`` after (or just ``before``) each frame a screen of
+    ``app`` composes; ``drawn`` is False when Textual holds it back (nothing to show, or inside
+    ``batch_update``)."""
     display = app._display
 
-    def displayed(screen: Any, renderable: Any) -> None:
+    def displayed(screen: Screen[Any], renderable: Any) -> None:
+        drawn = renderable is not None and not app._batch_count
         if before:
-            on_frame()
+            on_frame(screen, drawn)
         display(screen, renderable)
         if not before:
-            on_frame()
+            on_frame(screen, drawn)
 
     app._display = displayed  # type: ignore[method-assign]
 

@@ -322,7 +322,7 @@ def install_hooks(app: App[Any]) -> None:
     JobSidebar.action_cycle_filter = action_cycle_filter  # type: ignore[method-assign]
     JobSidebar.show = timed_show  # type: ignore[method-assign]
 
-    watch_frames(app, PROBE.on_frame)
+    watch_frames(app, lambda _screen, _drawn: PROBE.on_frame())
 
 
 class KeyInjector(threading.Thread):

@@ -180,7 +180,7 @@ def install_hooks() -> None:
 
 def hook_frames(app: App[Any]) -> None:
     """Stamp every frame the app's screen composes."""
-    watch_frames(app, PROBE.on_frame, before=True)
+    watch_frames(app, lambda _screen, _drawn: PROBE.on_frame(), before=True)
 
 
 class KeyInjector(threading.Thread):

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from textual.message import Message
 from textual.notifications import Notification, Notify
+from textual.widget import Widget
+from textual.widgets import OptionList
 
 from studio.config import Settings
 from studio.emulator import EmulatorConfig, EmulatorServer
@@ -109,6 +111,12 @@ class Toasts:
 def toasts() -> Toasts:
     """The notifications of the app run with ``message_hook=toasts.hook``."""
     return Toasts()
+
+
+def option_ids(widget: Widget, selector: str = "OptionList") -> list[str]:
+    """The ids of the options that ``widget``'s option list shows, in order."""
+    options = widget.query_one(selector, OptionList)
+    return [str(options.get_option_at_index(i).id) for i in range(options.option_count)]
 
 
 async def wait_for(condition: Callable[[], bool], limit: float = 10.0) -> None:

@@ -15,6 +15,7 @@ from studio.store import MessageStatus, Role
 from studio.tui.app import StudioApp
 from studio.tui.screens.main import MainScreen
 from studio.tui.widgets.chat_pane import PAGE, ChatPane
+from studio.tui.widgets.conversation_list import ConversationList
 from studio.tui.widgets.message_view import MessageView
 
 from .conftest import SIZE, active_pane, reply_done, wait_for
@@ -180,9 +181,9 @@ async def test_conversation_list_rename_archive_delete_filter(
     async with app.run_test(size=SIZE) as pilot:
         screen = main_screen(app)
         await pilot.press("ctrl+l")
-        sidebar = screen.query_one("#sidebar")
+        sidebar = screen.query_one("#sidebar", ConversationList)
         await pilot.press("slash", *"beta")
-        await wait_for(lambda: [c.title for c in sidebar._conversations] == ["Beta notes"])  # type: ignore[attr-defined]
+        await wait_for(lambda: [c.title for c in sidebar.conversations] == ["Beta notes"])
         await pilot.press("enter", "r")
         await wait_for(lambda: app.screen.__class__.__name__ == "TextPrompt")
         app.screen.query_one("#value").value = "Beta, renamed"  # type: ignore[attr-defined]
@@ -193,7 +194,7 @@ async def test_conversation_list_rename_archive_delete_filter(
         await pilot.press("a")
         await wait_for(lambda: store.get_conversation(renamed.id).archived)  # type: ignore[union-attr]
         await pilot.press("h")  # show archived
-        await wait_for(lambda: [c.id for c in sidebar._conversations] == [renamed.id])  # type: ignore[attr-defined]
+        await wait_for(lambda: [c.id for c in sidebar.conversations] == [renamed.id])
         await pilot.press("x")
         await wait_for(lambda: app.screen.__class__.__name__ == "Confirm")
         await pilot.press("y")
@@ -246,28 +247,24 @@ async def test_streaming_tab_is_marked(make_app: Callable[..., StudioApp]) -> No
         assert isinstance(pane.views()[-1], MessageView)
 
 
-async def test_the_first_frame_is_complete(
-    make_app: Callable[..., StudioApp], monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_the_first_frame_is_complete(make_app: Callable[..., StudioApp]) -> None:
     """The first frame Textual composes of the main screen is drawn (not held back by start-up
     and composed again), with its keys and the prompt focused."""
-    from textual.app import App
+    from textual.screen import Screen
 
+    from studio.tui.compat import watch_frames
     from studio.tui.widgets.footer import KeyBar
     from studio.tui.widgets.prompt import PromptInput
 
     frames: list[tuple[bool, int, str]] = []
-    display = App._display
 
-    def _display(self: App[object], screen: object, renderable: object) -> None:
+    def frame(screen: Screen[object], drawn: bool) -> None:
         if isinstance(screen, MainScreen):
-            drawn = renderable is not None and not self._batch_count
             keys = len(screen.query_one(KeyBar).hints()[0])
             frames.append((drawn, keys, type(screen.focused).__name__))
-        display(self, screen, renderable)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(App, "_display", _display)
     app = make_app()
+    watch_frames(app, frame, before=True)
     async with app.run_test(size=SIZE):
         await wait_for(lambda: bool(frames))
         drawn, keys, focused = frames[0]
@@ -289,7 +286,8 @@ async def test_the_key_bar_shows_presses_and_explains_keys(
         keys, palette = bar.hints()
         assert palette is not None and palette.key == "ctrl+p"
         # Hovering a key shows its tooltip; clicking it presses it.
-        start, _end, help_key = next(s for s in bar._spans if s[2].description == "Help")
+        help_key = next(k for k in keys if k.description == "Help")
+        start = shown.index(f" {help_key.display} Help ")
         await pilot.hover(bar, offset=(start + 1, 0))
         assert bar.tooltip == help_key.tooltip and help_key.tooltip
         await pilot.click(bar, offset=(start + 1, 0))
@@ -313,4 +311,5 @@ async def test_the_key_bar_drops_keys_that_do_not_fit(make_app: Callable[..., St
         bar = main_screen(app).query_one(KeyBar)
         shown = str(bar.render())
         assert len(shown) == 70 and shown.rstrip().endswith("palette")
-        assert len(bar._spans) < len(bar.hints()[0]) + 1
+        keys = bar.hints()[0]
+        assert sum(f" {k.display} {k.description} " in shown for k in keys) < len(keys)

@@ -24,7 +24,7 @@ from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.streaming import StreamingMarkdown
 
-from .conftest import SIZE, active_pane, reply_done, wait_for
+from .conftest import SIZE, Toasts, active_pane, option_ids, reply_done, wait_for
 
 
 class OSC52:
@@ -37,7 +37,7 @@ class OSC52:
     def capture(cls, app: StudioApp) -> OSC52:
         """Keep what ``app`` writes raw to the terminal, to look at its clipboard sequences."""
         sent: list[str] = []
-        app.write_to_terminal = sent.append  # type: ignore[method-assign]
+        app.write_to_terminal = sent.append  # type: ignore[method-assign,assignment]
         return cls(sent)
 
     def _copies(self) -> list[str]:
@@ -250,14 +250,15 @@ async def test_attach_an_image_and_send(make_app: Callable[..., StudioApp], tmp_
 
 async def test_missing_attachment_is_a_toast_not_a_crash(
     make_app: Callable[..., StudioApp],
+    toasts: Toasts,
 ) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         pane = active_pane(app)
         await pilot.press("alt+a")
         await wait_for(lambda: app.screen.__class__.__name__ == "AttachPrompt")
         await pilot.press(*"/no/such/file.png", "enter")
-        await wait_for(lambda: any("file.png" in str(n.message) for n in app._notifications))
+        await wait_for(lambda: toasts.any("file.png"))
         assert pane.pending == []
 
 
@@ -271,7 +272,7 @@ async def test_switch_model_with_the_picker(make_app: Callable[..., StudioApp]) 
         assert isinstance(picker, ModelPicker)
         await wait_for(lambda: len(picker.models) > 5)
         await pilot.press(*"g4omini")
-        await wait_for(lambda: bool(picker._shown) and picker._shown[0].id == "gpt-4o-mini")
+        await wait_for(lambda: option_ids(picker, "#models")[:1] == ["gpt-4o-mini"])
         await pilot.press("enter")
         await wait_for(lambda: not isinstance(app.screen, ModelPicker))
         conversation = app.store.get_conversation(pane.conversation_id)
@@ -313,8 +314,8 @@ async def test_help_lists_the_keys(make_app: Callable[..., StudioApp]) -> None:
         await pilot.press("f1")
         await wait_for(lambda: app.screen.__class__.__name__ == "HelpScreen")
         table = app.screen.table  # type: ignore[attr-defined]
-        keys = list(table.columns[0]._cells)
-        actions = list(table.columns[1]._cells)
+        keys = list(table.columns[0].cells)
+        actions = list(table.columns[1].cells)
         assert "ctrl+n" in keys and "Start a new conversation" in actions
         assert "escape" in keys and "Stop the streaming reply (keeps its text)" in actions
         assert any("alt+enter" in k for k in keys)
@@ -359,7 +360,7 @@ async def test_keymap_from_the_config_rebinds_an_action(settings: Settings) -> N
         await reply_done(app, 2)
         await pilot.press("f1")
         await wait_for(lambda: app.screen.__class__.__name__ == "HelpScreen")
-        keys = list(app.screen.table.columns[0]._cells)  # type: ignore[attr-defined]
+        keys = list(app.screen.table.columns[0].cells)  # type: ignore[attr-defined]
         assert "f5" in keys
 
 
@@ -412,14 +413,14 @@ async def test_alt_keys_from_a_real_terminal_are_not_typed(
 
 async def test_a_reply_too_long_for_osc52_is_also_saved_to_a_file(
     make_app: Callable[..., StudioApp],
+    toasts: Toasts,
 ) -> None:
     app = make_app()
     written: list[str] = []
-    app.write_to_terminal = written.append  # type: ignore[method-assign]
-    async with app.run_test(size=SIZE):
+    app.write_to_terminal = written.append  # type: ignore[method-assign,assignment]
+    async with app.run_test(size=SIZE, message_hook=toasts.hook):
         await app.copy_text("x" * 200_000, "reply")
-        await wait_for(lambda: any("saved to" in str(n.message) for n in app._notifications))
-        note = next(str(n.message) for n in app._notifications if "saved to" in str(n.message))
-        assert "saved to" in note
+        await wait_for(lambda: toasts.any("saved to"))
+        note = toasts.first("saved to")
         path = Path(note.rsplit("saved to ", 1)[1])
     assert await asyncio.to_thread(path.read_text) == "x" * 200_000

@@ -21,14 +21,10 @@ from studio.tui.widgets.message_view import MessageView
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.status_line import StatusLine
 
-from .conftest import SIZE, active_pane, reply_done, wait_for
+from .conftest import SIZE, Toasts, active_pane, option_ids, reply_done, wait_for
 from .test_chat import png, send
 
 SLOW = "[[emulator: tokens=600; rate=40]]"
-
-
-def toasts(app: StudioApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 def status_text(pane: ChatPane) -> str:
@@ -77,15 +73,16 @@ async def test_regenerate_while_streaming_replaces_the_streaming_reply(
 
 async def test_regenerate_of_an_older_reply_while_streaming_leaves_the_stream_alone(
     make_app: Callable[..., StudioApp],
+    toasts: Toasts,
 ) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         pane = await send(pilot, "First")
         await reply_done(app, 2)
         await send(pilot, f"Second {SLOW}")
         await streaming_some(pane)
         await pilot.press("alt+up", "up", "up", "r")  # the first reply
-        await wait_for(lambda: "Only the last reply can be regenerated." in toasts(app))
+        await wait_for(lambda: "Only the last reply can be regenerated." in toasts.messages())
         assert pane.streaming and len(pane.views()) == 4
         await pilot.press("escape", "escape")
         await wait_for(lambda: not pane.streaming)
@@ -174,10 +171,10 @@ async def test_escape_leaves_edit_mode_with_nothing_deleted(
 
 @pytest.mark.parametrize("text", ["/image a red fox", "/video a red fox", "/etc/hosts, what is it"])
 async def test_a_slash_command_while_editing_deletes_nothing(
-    make_app: Callable[..., StudioApp], text: str
+    make_app: Callable[..., StudioApp], text: str, toasts: Toasts
 ) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         pane = await send(pilot, "Keep me")
         await reply_done(app, 2)
         kept = app.store.messages(pane.conversation_id)
@@ -192,7 +189,7 @@ async def test_a_slash_command_while_editing_deletes_nothing(
         assert stored[2].content == text
         assert not prompt.border_title
         assert not any(v.has_class("-editing") for v in pane.views())
-        assert any("Left edit mode" in t for t in toasts(app))
+        assert any("Left edit mode" in t for t in toasts.messages())
 
 
 async def test_editing_resends_in_place_of_the_message(make_app: Callable[..., StudioApp]) -> None:
@@ -241,11 +238,11 @@ async def test_edit_mode_while_a_reply_streams(make_app: Callable[..., StudioApp
 
 
 async def test_delete_then_undo_restores_the_message_exactly(
-    make_app: Callable[..., StudioApp], tmp_path: Path
+    make_app: Callable[..., StudioApp], tmp_path: Path, toasts: Toasts
 ) -> None:
     png(tmp_path / "photo.png", 40, 30)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         pane = active_pane(app)
         await pane.attach(app.load_attachment(str(tmp_path / "photo.png")))
         await send(pilot, "What is this?")
@@ -259,7 +256,7 @@ async def test_delete_then_undo_restores_the_message_exactly(
         await pilot.press("d")
         await wait_for(lambda: len(pane.views()) == 3)
         assert len(app.store.messages(pane.conversation_id)) == 3
-        assert any("Message deleted — u to undo" in t for t in toasts(app))
+        assert any("Message deleted — u to undo" in t for t in toasts.messages())
         assert isinstance(app.focused, MessageView)
         await pilot.press("u")
         await wait_for(lambda: len(pane.views()) == 4)
@@ -313,7 +310,7 @@ async def test_undo_is_valid_for_a_few_seconds_only(
 
 
 async def test_a_reply_the_store_could_not_save_stays_and_is_saved_later(
-    make_app: Callable[..., StudioApp], monkeypatch: pytest.MonkeyPatch
+    make_app: Callable[..., StudioApp], monkeypatch: pytest.MonkeyPatch, toasts: Toasts
 ) -> None:
     app = make_app()
     calls: list[int] = []
@@ -322,7 +319,7 @@ async def test_a_reply_the_store_could_not_save_stays_and_is_saved_later(
         calls.append(mid)
         raise sqlite3.OperationalError("database is locked")
 
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         with monkeypatch.context() as patch:
             patch.setattr(Store, "finish_reply", locked)
             pane = await send(pilot, "Save me [[emulator: tokens=40]]")
@@ -332,7 +329,7 @@ async def test_a_reply_the_store_could_not_save_stays_and_is_saved_later(
             reply = pane.views()[-1]
             assert len(reply.text.split()) == 40  # still on screen
             assert not reply.has_class("-streaming")
-            message = next(t for t in toasts(app) if "Could not save the reply" in t)
+            message = next(t for t in toasts.messages() if "Could not save the reply" in t)
             assert "database is locked" in message
             assert "saved with the next successful write" in message
             stored = app.store.get_message(reply.message_id)
@@ -406,9 +403,10 @@ async def test_a_partial_save_that_fails_does_not_end_the_reply(
 
 async def test_an_empty_conversation_says_there_is_nothing_to_act_on(
     make_app: Callable[..., StudioApp],
+    toasts: Toasts,
 ) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         pane = active_pane(app)
         pane.focus_prompt()
         for key, words in [
@@ -418,10 +416,11 @@ async def test_an_empty_conversation_says_there_is_nothing_to_act_on(
             ("alt+k", "Nothing to copy"),
         ]:
             app.clear_notifications()
+            toasts.shown.clear()
             await pilot.press(key)
-            await wait_for(lambda: bool(toasts(app)))
+            await wait_for(lambda: bool(toasts.messages()))
             await pilot.pause()
-            assert len(toasts(app)) == 1 and words in toasts(app)[0], toasts(app)
+            assert len(toasts.messages()) == 1 and words in toasts.messages()[0], toasts.messages()
         assert not pane.views() and not pane.streaming
         assert pane.query_one(PromptInput).text == ""
 
@@ -440,7 +439,7 @@ async def test_a_new_model_clears_the_status_line_figures(
         assert isinstance(picker, ModelPicker)
         await wait_for(lambda: len(picker.models) > 5)
         await pilot.press(*"g4omini")
-        await wait_for(lambda: bool(picker._shown) and picker._shown[0].id == "gpt-4o-mini")
+        await wait_for(lambda: option_ids(picker, "#models")[:1] == ["gpt-4o-mini"])
         await pilot.press("enter")
         await wait_for(lambda: not isinstance(app.screen, ModelPicker))
         await pilot.pause()

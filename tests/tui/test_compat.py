@@ -86,15 +86,18 @@ async def test_relayout_measures_a_height_changed_while_a_layout_was_pending() -
 
 async def test_watch_frames_sees_each_frame_before_or_after_it_is_shown() -> None:
     app = Plain()
-    seen: list[str] = []
-    async with app.run_test() as pilot:
-        compat.watch_frames(app, lambda: seen.append("after"))
-        compat.watch_frames(app, lambda: seen.append("before"), before=True)
-        app.query_one(Tall).lines = 5
-        app.query_one(Tall).refresh(layout=True)
-        await pilot.pause()
-        await wait_for(lambda: "after" in seen)
-        assert seen[:2] == ["before", "after"]
+    seen: list[tuple[str, bool]] = []
+    async with app.run_test():
+        compat.watch_frames(app, lambda screen, drawn: seen.append(("after", drawn)))
+        compat.watch_frames(app, lambda screen, drawn: seen.append(("before", drawn)), before=True)
+        tall = app.query_one(Tall)
+        tall.lines = 5
+        tall.refresh(layout=True)
+        await wait_for(lambda: ("after", True) in seen)
+        assert seen[:2] == [("before", True), ("after", True)]
+        with app.batch_update():  # what makes a frame held back
+            assert app._batch_count > 0
+        assert app._batch_count == 0
 
 
 class Reply(App[None]):

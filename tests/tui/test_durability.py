@@ -13,7 +13,7 @@ from studio.emulator import EmulatorServer
 from studio.store import MessageStatus, Role
 from studio.tui.app import StudioApp
 
-from .conftest import SIZE, active_pane, reply_done, wait_for
+from .conftest import SIZE, Toasts, active_pane, reply_done, wait_for
 from .test_chat import send
 
 KILLED_MID_REPLY = textwrap.dedent(
@@ -39,7 +39,7 @@ KILLED_MID_REPLY = textwrap.dedent(
 
 
 def test_killed_mid_reply_reopens_as_cut(
-    make_app: Callable[..., StudioApp], emu: EmulatorServer
+    make_app: Callable[..., StudioApp], emu: EmulatorServer, toasts: Toasts
 ) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", KILLED_MID_REPLY, emu.api_key, emu.base_url],
@@ -58,14 +58,14 @@ def test_killed_mid_reply_reopens_as_cut(
     assert 30 <= words < 900  # at most about a second of text was lost
 
     async def check() -> None:
-        async with app.run_test(size=SIZE):
+        async with app.run_test(size=SIZE, message_hook=toasts.hook):
             pane = active_pane(app)
             await wait_for(lambda: len(pane.views()) == 2)
             reply = pane.views()[-1]
             assert reply.message.status is MessageStatus.CUT
             assert reply.text == cut[0].content
             assert reply.has_class("-cut")
-            assert any("cut off" in str(n.message) for n in app._notifications)
+            assert toasts.any("cut off")
 
     import asyncio
 

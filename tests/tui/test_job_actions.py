@@ -465,7 +465,9 @@ async def test_an_image_preview_keeps_its_aspect(
 
     if not previews.prepare():
         pytest.skip("no image previews here")
-    from textual_image._terminal import get_cell_size
+    from studio.tui.compat import image_terminal
+
+    get_cell_size = image_terminal().get_cell_size
 
     picture = png(long_media / "wide.png", 1024, 576)  # 16:9, as Seedream makes them
     app = jobs_app()

@@ -21,16 +21,12 @@ from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.message_view import MessageView
 from studio.tui.widgets.prompt import PromptInput
 
-from .conftest import SIZE, active_pane, wait_for
+from .conftest import SIZE, Toasts, active_pane, wait_for
 from .test_chat import send
 
 
 def jobs_of(app: StudioApp) -> list[Job]:
     return sorted(app.jobs.jobs.values(), key=lambda j: j.id)
-
-
-def toasts(app: StudioApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 def job_view(pane: ChatPane, job_id: int) -> MessageView | None:
@@ -138,25 +134,25 @@ async def test_retry_on_a_failed_jobs_message_retries_the_job(
 
 @pytest.mark.parametrize("fault", ["500", "disconnect:0"])
 async def test_an_uncertain_submission_is_announced_as_such_and_shown(
-    media_app: Callable[[], StudioApp], fault: str
+    media_app: Callable[[], StudioApp], fault: str, toasts: Toasts
 ) -> None:
     app = media_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         pane = await send(pilot, f"/video lost in transit [[emulator: fault={fault}]]")
         await wait_for(lambda: any(not j.state.is_active for j in jobs_of(app)), limit=20)
         job = jobs_of(app)[0]
         assert job.state is JobState.SUBMISSION_UNCERTAIN
-        await wait_for(lambda: any("may not have received it" in t for t in toasts(app)))
+        await wait_for(lambda: any("may not have received it" in t for t in toasts.messages()))
         await wait_for(lambda: (v := job_view(pane, job.id)) is not None and v.message.error)
         view = job_view(pane, job.id)
         assert view is not None and view.message.status is MessageStatus.ERROR
         assert "ctrl+g" in (view.message.error or "")
         assert "not confirmed" in str(view.query_one(".mark", Static).render())  # not "failed"
         await pilot.pause(0.5)  # the engine's word and the submit's answer both came back
-        said = toasts(app)
+        said = toasts.messages()
         assert not any("submitted" in t for t in said)
         assert sum("may not have received it" in t for t in said) == 1
-        assert any(n.severity == "warning" for n in app._notifications)
+        assert any(n.severity == "warning" for n in toasts.shown)
 
 
 async def test_a_running_video_shows_a_live_placeholder_replaced_by_its_result(
@@ -316,10 +312,10 @@ async def test_a_video_from_the_f12_form_shows_in_the_conversation_in_view(
 
 
 async def test_an_uncertain_job_sent_again_is_live_again_in_its_message(
-    media_app: Callable[[], StudioApp], emu: EmulatorServer
+    media_app: Callable[[], StudioApp], emu: EmulatorServer, toasts: Toasts
 ) -> None:
     app = media_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         emu.inject("500", 1, "/v1/video/generations")
         pane = await send(pilot, "/video second chance [[emulator: seconds=3]]")
         await wait_for(lambda: any(not j.state.is_active for j in jobs_of(app)), limit=20)
@@ -339,7 +335,7 @@ async def test_an_uncertain_job_sent_again_is_live_again_in_its_message(
         await wait_for(
             lambda: len(pane.views()) == 2 and "is done" in pane.views()[-1].message.content
         )
-        assert sum("is done" in t for t in toasts(app)) == 1
+        assert sum("is done" in t for t in toasts.messages()) == 1
 
 
 async def test_a_finished_image_that_cannot_be_read_still_gets_its_outcome(
@@ -381,14 +377,14 @@ async def test_a_finished_image_that_cannot_be_read_still_gets_its_outcome(
 
 
 async def test_a_refused_command_is_not_linked_to_a_later_identical_one(
-    media_app: Callable[[], StudioApp], monkeypatch: pytest.MonkeyPatch
+    media_app: Callable[[], StudioApp], monkeypatch: pytest.MonkeyPatch, toasts: Toasts
 ) -> None:
     """A /image refused before its job existed no longer waits for a job: the same command
     typed again is the one linked to the job it makes."""
     from studio.jobs.submission import JobRequestError
 
     app = media_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         real = app.jobs.submit
         calls = 0
 
@@ -401,7 +397,7 @@ async def test_a_refused_command_is_not_linked_to_a_later_identical_one(
 
         monkeypatch.setattr(app.jobs, "submit", refuse_once)
         pane = await send(pilot, "/image a fox in snow")
-        await wait_for(lambda: any("does not take" in t for t in toasts(app)))
+        await wait_for(lambda: any("does not take" in t for t in toasts.messages()))
         await send(pilot, "/image a fox in snow")
         await wait_for(lambda: bool(app.jobs.jobs), limit=20)
         job = jobs_of(app)[0]

@@ -23,7 +23,7 @@ from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.job_sidebar import JobSidebar
 from studio.tui.widgets.message_view import MessageView
 
-from .conftest import SIZE, active_pane, wait_for
+from .conftest import SIZE, Toasts, active_pane, wait_for
 from .test_chat import send
 
 SEEN_WITHIN = 1.0
@@ -58,10 +58,6 @@ def listed(app: StudioApp) -> set[str]:
     return {str(options.get_option_at_index(i).id) for i in range(options.option_count)}
 
 
-def toasts(app: StudioApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
-
-
 def job_view(pane: ChatPane, job_id: int) -> MessageView | None:
     return next((v for v in pane.views() if v.is_job and v.message.job_id == job_id), None)
 
@@ -72,8 +68,8 @@ def live_line(view: MessageView | None) -> str:
     return str(line.render()) if line is not None and line.display else ""
 
 
-def other_window_toasts(app: StudioApp) -> list[str]:
-    return [str(n.message) for n in app._notifications if "another window" in str(n.message)]
+def other_window_toasts(shown: Toasts) -> list[str]:
+    return [message for message in shown.messages() if "another window" in message]
 
 
 async def started(*apps: StudioApp) -> None:
@@ -85,7 +81,11 @@ async def test_a_second_window_follows_a_job_from_start_to_end(
 ) -> None:
     cid = shared_conversation()
     a, b = window(), window()
-    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE) as pb:
+    ta, tb = Toasts(), Toasts()
+    async with (
+        a.run_test(size=SIZE, message_hook=ta.hook) as pa,
+        b.run_test(size=SIZE, message_hook=tb.hook) as pb,
+    ):
         await started(a, b)
         assert active_pane(b).conversation_id == cid
         await pb.press("ctrl+g")  # B watches the queue
@@ -113,9 +113,9 @@ async def test_a_second_window_follows_a_job_from_start_to_end(
         assert b.jobs.jobs[job_id] == b.store.get_job(job_id)
 
         # A reported it (toast, bell, message); B only shows a quiet toast, once.
-        await wait_for(lambda: other_window_toasts(b) != [])
-        assert other_window_toasts(b) == [f"Video job #{job_id} is done (in another window)"]
-        assert not other_window_toasts(a)
+        await wait_for(lambda: other_window_toasts(tb) != [])
+        assert other_window_toasts(tb) == [f"Video job #{job_id} is done (in another window)"]
+        assert not other_window_toasts(ta)
         await wait_for(lambda: a.bells == 1)  # type: ignore[attr-defined]
         assert b.bells == 0  # type: ignore[attr-defined]
 
@@ -138,7 +138,7 @@ async def test_a_second_window_follows_a_job_from_start_to_end(
         await pa.pause(0.6)  # a few more ticks: nothing is reported twice
         assert len(results()) == 1
         assert [v.message.id for v in pane_b.views()].count(result_id) == 1
-        assert len(other_window_toasts(b)) == 1
+        assert len(other_window_toasts(tb)) == 1
 
 
 async def test_both_windows_list_both_jobs(window: Callable[[], StudioApp]) -> None:
@@ -166,7 +166,8 @@ async def test_a_job_removed_in_one_window_disappears_in_the_other(
     window: Callable[[], StudioApp],
 ) -> None:
     a, b = window(), window()
-    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE):
+    tb = Toasts()
+    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE, message_hook=tb.hook):
         await started(a, b)
         await send(pa, "/image a lighthouse")
         await wait_for(lambda: any(j.state.is_final for j in a.jobs.jobs.values()), limit=20)
@@ -180,9 +181,7 @@ async def test_a_job_removed_in_one_window_disappears_in_the_other(
         a.jobs.forget(job.id)
         await wait_for(lambda: job.id not in b.jobs.jobs, limit=SEEN_WITHIN)
         await wait_for(lambda: not isinstance(b.screen, JobDetail))
-        await wait_for(
-            lambda: any(f"Job #{job.id} was removed" in str(n.message) for n in b._notifications)
-        )
+        await wait_for(lambda: tb.any(f"Job #{job.id} was removed"))
 
 
 async def test_the_highlight_stays_on_its_job_when_another_window_adds_one(
@@ -212,7 +211,8 @@ async def test_a_question_about_a_job_removed_elsewhere_is_closed(
     """A asks "Remove job #N?" while B removes it: A's question and details close, A says so
     once, and carries on (answering the question used to end the app)."""
     a, b = window(), window()
-    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE) as pb:
+    ta = Toasts()
+    async with a.run_test(size=SIZE, message_hook=ta.hook) as pa, b.run_test(size=SIZE) as pb:
         await started(a, b)
         await send(pb, "/image a windmill")
         await wait_for(lambda: any(j.state.is_final for j in b.jobs.jobs.values()), limit=20)
@@ -227,9 +227,9 @@ async def test_a_question_about_a_job_removed_elsewhere_is_closed(
         await engine.remove(job.id, delete_files=False)  # B's "x", answered
         b.jobs.forget(job.id)
         await wait_for(lambda: not isinstance(a.screen, Choice | JobDetail), limit=SEEN_WITHIN + 1)
-        await wait_for(lambda: any(f"Job #{job.id}" in n for n in toasts(a)))
+        await wait_for(lambda: any(f"Job #{job.id}" in n for n in ta.messages()))
         await pa.pause()
-        removed = [n for n in toasts(a) if f"Job #{job.id}" in n]
+        removed = [n for n in ta.messages() if f"Job #{job.id}" in n]
         assert removed == [f"Job #{job.id} was removed in another window"]
         assert a.is_running
 
@@ -240,7 +240,8 @@ async def test_a_way_out_chosen_after_another_window_sent_the_job_again_does_not
     """B offers the ways out of an uncertain submission while A sends it again: B's "New
     request" then makes no second (paid) task, and says why."""
     a, b = window(), window()
-    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE) as pb:
+    tb = Toasts()
+    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE, message_hook=tb.hook) as pb:
         await started(a, b)
         emu.inject("500", 1, "/v1/video/generations")
         await send(pa, "/video a lantern [[emulator: seconds=4]]")
@@ -262,7 +263,7 @@ async def test_a_way_out_chosen_after_another_window_sent_the_job_again_does_not
         before = creates()
         await pb.press("r")  # B: "New request"
         await wait_for(
-            lambda: any(f"Job #{job_id} was sent again meanwhile" in t for t in toasts(b))
+            lambda: any(f"Job #{job_id} was sent again meanwhile" in t for t in tb.messages())
         )
         assert not isinstance(b.screen, Choice)
         assert [j.id for j in b.store.list_jobs()] == [job_id]  # no second task
@@ -325,7 +326,8 @@ async def test_a_retry_confirmed_after_another_window_retried_the_job_does_nothi
 ) -> None:
     """B asks "Retry job #N?" while A retries it: B's yes then makes no third job."""
     a, b = window(), window()
-    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE) as pb:
+    tb = Toasts()
+    async with a.run_test(size=SIZE) as pa, b.run_test(size=SIZE, message_hook=tb.hook) as pb:
         await started(a, b)
         await send(pa, "/image a red barn")
         await wait_for(lambda: any(j.state.is_final for j in a.jobs.jobs.values()), limit=20)
@@ -341,7 +343,7 @@ async def test_a_retry_confirmed_after_another_window_retried_the_job_does_nothi
         await wait_for(
             lambda: any(
                 f"Job #{job_id} was retried meanwhile (in another window) as job #{retried.id}" in t
-                for t in toasts(b)
+                for t in tb.messages()
             )
         )
         assert sorted(j.id for j in b.store.list_jobs()) == [job_id, retried.id]

@@ -16,7 +16,7 @@ from studio.tui.widgets.footer import KeyBar
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.status_line import StatusLine
 
-from .conftest import active_pane, wait_for
+from .conftest import Toasts, active_pane, wait_for
 from .test_chat import send
 
 SMALL = (80, 24)
@@ -174,15 +174,17 @@ async def test_a_split_shows_one_pane_when_two_would_be_too_narrow(
         assert len(shown_panes(screen)) == 2
 
 
-async def test_split_toggled_without_room_says_why(make_app: Callable[..., StudioApp]) -> None:
+async def test_split_toggled_without_room_says_why(
+    make_app: Callable[..., StudioApp], toasts: Toasts
+) -> None:
     two_conversations()
     app = make_app()
-    async with app.run_test(size=(70, 24)) as pilot:
+    async with app.run_test(size=(70, 24), message_hook=toasts.hook) as pilot:
         screen = main_screen(app)
         await pilot.press("f4")
         await pilot.pause()
         assert screen.split and len(shown_panes(screen)) == 1
-        assert any("40 columns" in str(n.message) for n in app._notifications)
+        assert toasts.any("40 columns")
 
 
 async def test_status_lines_of_a_split_fit_their_panes(

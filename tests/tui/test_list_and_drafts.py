@@ -21,7 +21,7 @@ from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList, ConversationRows
 from studio.tui.widgets.prompt import PromptInput
 
-from .conftest import SIZE, active_pane, reply_done, wait_for
+from .conftest import SIZE, Toasts, active_pane, reply_done, wait_for
 from .test_chat import png, send
 
 
@@ -38,10 +38,6 @@ def sidebar(app: StudioApp) -> ConversationList:
 def titles(app: StudioApp) -> list[str]:
     """The list's titles, but for the blank conversation opened when the last tab closed."""
     return [c.title for c in sidebar(app).conversations if c.title != "New conversation"]
-
-
-def toasts(app: StudioApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 def seed(app: StudioApp, *names: str) -> dict[str, int]:
@@ -149,17 +145,19 @@ async def test_list_keys_escape_down_and_up(make_app: Callable[..., StudioApp]) 
         await wait_for(lambda: active_pane(app).query_one(PromptInput).has_focus)
 
 
-async def test_archive_says_so_and_u_undoes_it(make_app: Callable[..., StudioApp]) -> None:
+async def test_archive_says_so_and_u_undoes_it(
+    make_app: Callable[..., StudioApp], toasts: Toasts
+) -> None:
     app = make_app()
     ids = seed(app, "Alpha", "Beta", "Gamma")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         listing = sidebar(app)
         screen = main_screen(app)
         await pilot.press("ctrl+l")
         assert listing.highlighted_id == ids["Gamma"]  # the open one
         await pilot.press("a")
         await wait_for(lambda: titles(app) == ["Beta", "Alpha"])
-        assert any("Archived “Gamma” — u to undo" in t for t in toasts(app))
+        assert any("Archived “Gamma” — u to undo" in t for t in toasts.messages())
         assert ids["Gamma"] not in screen.open_ids  # its tab closed
         assert listing.highlighted_id == ids["Beta"]  # the neighbour
         assert listing.query_one(ConversationRows).has_focus
@@ -175,7 +173,7 @@ async def test_archive_says_so_and_u_undoes_it(make_app: Callable[..., StudioApp
         await wait_for(lambda: titles(app) == ["Beta"])
         await pilot.press("a")
         await wait_for(lambda: titles(app) == [])
-        assert any("Restored “Beta”" in t for t in toasts(app))
+        assert any("Restored “Beta”" in t for t in toasts.messages())
         assert not app.store.get_conversation(ids["Beta"]).archived  # type: ignore[union-attr]
 
 
@@ -377,12 +375,14 @@ async def test_each_submission_is_exactly_what_was_typed(
         assert prompt.text == ""
 
 
-async def test_a_refused_send_gives_the_prompt_back(make_app: Callable[..., StudioApp]) -> None:
+async def test_a_refused_send_gives_the_prompt_back(
+    make_app: Callable[..., StudioApp], toasts: Toasts
+) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         pane = await send(pilot, "/image")
         prompt = pane.query_one(PromptInput)
-        await wait_for(lambda: any("Usage: /image PROMPT" in t for t in toasts(app)))
+        await wait_for(lambda: any("Usage: /image PROMPT" in t for t in toasts.messages()))
         assert prompt.text == "/image"
         assert isinstance(pane, ChatPane)
 

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from textual.widgets import OptionList
+
 from studio.jobs import Job, JobState
 from studio.store import MessageStatus
 from studio.tui.app import StudioApp
@@ -15,7 +17,7 @@ from studio.tui.screens.media_forms import ImageForm, VideoForm
 from studio.tui.screens.model_picker import ModelPicker
 from studio.tui.widgets.job_sidebar import JobSidebar
 
-from .conftest import SIZE, active_pane, reply_done, wait_for
+from .conftest import SIZE, Toasts, active_pane, reply_done, wait_for
 from .test_chat import send
 
 
@@ -23,9 +25,16 @@ def finished(app: StudioApp) -> list[Job]:
     return [j for j in app.jobs.jobs.values() if j.state.is_final]
 
 
-async def test_image_form_validates_then_generates(media_app: Callable[[], StudioApp]) -> None:
+def listed(sidebar: JobSidebar) -> int:
+    """How many jobs the sidebar's list shows."""
+    return sidebar.query_one(OptionList).option_count
+
+
+async def test_image_form_validates_then_generates(
+    media_app: Callable[[], StudioApp], toasts: Toasts
+) -> None:
     app = media_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         await pilot.press("f10")
         await wait_for(lambda: isinstance(app.screen, ImageForm))
         form = app.screen
@@ -49,7 +58,7 @@ async def test_image_form_validates_then_generates(media_app: Callable[[], Studi
         names = await asyncio.to_thread(lambda: [p.name for p in folder.iterdir()])
         assert sum(name.endswith(".json") for name in names) == 2  # a sidecar per image
         await wait_for(lambda: app.bells >= 1)  # type: ignore[attr-defined]
-        assert any("Job finished" in str(n.title) for n in app._notifications)
+        assert any("Job finished" in str(n.title) for n in toasts.shown)
 
 
 async def test_video_command_in_a_conversation_posts_the_result_there(
@@ -73,9 +82,11 @@ async def test_video_command_in_a_conversation_posts_the_result_there(
         assert any("job" in t and "running" in t for t in app.titles)  # type: ignore[attr-defined]
 
 
-async def test_a_failed_video_is_reported_in_words(media_app: Callable[[], StudioApp]) -> None:
+async def test_a_failed_video_is_reported_in_words(
+    media_app: Callable[[], StudioApp], toasts: Toasts
+) -> None:
     app = media_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         pane = await send(pilot, "/video doomed [[emulator: fault=fail:content policy says no]]")
         await wait_for(lambda: len(finished(app)) == 1, limit=30)
         job = finished(app)[0]
@@ -87,7 +98,7 @@ async def test_a_failed_video_is_reported_in_words(media_app: Callable[[], Studi
         report = pane.views()[-1].message
         assert report.status is MessageStatus.ERROR
         assert report.error and "content policy" in report.error
-        assert any(n.severity == "error" for n in app._notifications)
+        assert any(n.severity == "error" for n in toasts.shown)
 
 
 async def test_sidebar_detail_retry_and_remove(media_app: Callable[[], StudioApp]) -> None:
@@ -98,7 +109,7 @@ async def test_sidebar_detail_retry_and_remove(media_app: Callable[[], StudioApp
         first = finished(app)[0]
         await pilot.press("ctrl+g")
         sidebar = app.screen.query_one("#jobs-sidebar", JobSidebar)
-        await wait_for(lambda: not sidebar.has_class("hidden") and bool(sidebar._shown))
+        await wait_for(lambda: not sidebar.has_class("hidden") and listed(sidebar) > 0)
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, JobDetail))
         await pilot.press("r")  # a retry is a new, billed request: it asks first
@@ -184,7 +195,7 @@ async def test_a_group_with_a_failed_item_shows_it(media_app: Callable[[], Studi
         assert len([f for f in group.files if f.done]) == 2
         await pilot.press("ctrl+g")
         sidebar = app.screen.query_one("#jobs-sidebar", JobSidebar)
-        await wait_for(lambda: bool(sidebar._shown))
+        await wait_for(lambda: listed(sidebar) > 0)
         assert "1 of 3 failed" in str(sidebar.query_one("OptionList").get_option_at_index(0).prompt)
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, JobDetail))

@@ -17,7 +17,7 @@ from studio.tui.app import StudioApp
 from studio.tui.markdown_lines import estimate_height
 from studio.tui.widgets.streaming import StreamingMarkdown, split_blocks
 
-from .conftest import SIZE, active_pane, reply_done, wait_for
+from .conftest import SIZE, Toasts, active_pane, reply_done, wait_for
 from .test_chat import OSC52, send
 
 
@@ -40,7 +40,7 @@ async def test_a_long_streamed_reply_is_one_widget_rendered_block_by_block(
         # What streamed is what a fresh view of the stored text shows, line for line.
         stored = app.store.get_message(reply.message_id)
         assert stored is not None and stored.content == markdown.text
-        assert split_blocks(stored.content) == markdown._layout.blocks
+        assert markdown.block_count == len(split_blocks(stored.content))
         fresh = StreamingMarkdown(stored.content)
         await reply.mount(fresh)
         await wait_for(lambda: fresh.fully_rendered and markdown.fully_rendered)
@@ -84,12 +84,13 @@ async def test_the_reply_follows_the_theme(make_app: Callable[..., StudioApp]) -
 
 async def test_mouse_selection_is_copied_like_everything_else(
     make_app: Callable[..., StudioApp],
+    toasts: Toasts,
 ) -> None:
     """Selecting reply text and pressing ctrl+c goes through Studio's clipboard path (OSC 52
     and an honest toast), not Textual's bare sequence."""
     app = make_app()
     written = OSC52.capture(app)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         pane = await send(pilot, "Select me [[emulator: tokens=80]]")
         await reply_done(app, 2)
         markdown = pane.views()[-1].query_one(StreamingMarkdown)
@@ -108,7 +109,7 @@ async def test_mouse_selection_is_copied_like_everything_else(
         await pilot.pause()
         assert written
         assert base64.b64decode(written[-1].split(";")[2].rstrip("\a\x1b\\")).decode() == first
-        assert any("Selection" in str(n.message) for n in app._notifications)
+        assert toasts.any("Selection")
 
 
 async def test_history_opens_with_replies_as_single_widgets(
@@ -157,10 +158,11 @@ async def test_a_reply_laid_out_on_a_guess_takes_its_real_height(
         markdown = pane.views()[-1].query_one(StreamingMarkdown)
         await wait_for(lambda: markdown.fully_rendered)
         await pilot.pause()
-        layout = markdown._layout
-        guessed = [estimate_height(block, layout.width) for block in layout.blocks]
-        assert guessed != layout.heights  # the guesses were off somewhere...
-        assert markdown.size.height == layout.height  # ...and the real heights won
+        width = markdown.size.width
+        guessed = sum(estimate_height(block, width) for block in split_blocks(text))
+        assert guessed != markdown.size.height  # the guesses were off somewhere...
+        height = markdown.get_content_height(app.size, app.size, width)
+        assert markdown.size.height == height  # ...and the real heights won
         log = pane.query_one(".log", VerticalScroll)
         assert log.scroll_y == log.max_scroll_y
         assert shown_lines(markdown)[-1].strip()  # the last line shown is the reply's last
@@ -185,12 +187,11 @@ async def test_a_hidden_reply_survives_a_theme_change_while_it_fills() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         view = app.query_one(StreamingMarkdown)
-        assert view._layout.unrendered  # most of it is off screen, left to the filler
+        assert not view.fully_rendered  # most of it is off screen, left to the filler
         view.display = False  # never painted again: the renderer must come back some other way
         await pilot.pause()
         app.theme = "textual-light"
-        await wait_for(lambda: view.fully_rendered, limit=30)
-        assert view._layout.renderer is not None
+        await wait_for(lambda: view.fully_rendered, limit=30)  # with the new theme's renderer
 
 
 async def test_copying_a_selection_lays_the_reply_out_for_what_it_rendered(
@@ -203,8 +204,10 @@ async def test_copying_a_selection_lays_the_reply_out_for_what_it_rendered(
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         view = app.query_one(StreamingMarkdown)
-        assert view._layout.unrendered
+        rendered_at_first = view.fully_rendered
+        assert not rendered_at_first
         text = view.get_selection(Selection(None, None))
         assert text is not None and "Heading 79" in text[0]
         await pilot.pause()
-        assert view.fully_rendered and view.size.height == view._layout.height
+        height = view.get_content_height(app.size, app.size, view.size.width)
+        assert view.fully_rendered and view.size.height == height

@@ -179,12 +179,14 @@ def seeded_jobs(store: Store) -> int:
 
 async def open_job_sidebar(pilot: Pilot[None]) -> None:
     """ctrl+g, once the sidebar lists the nine jobs of :func:`seeded_jobs`."""
+    from textual.widgets import OptionList
+
     from studio.tui.widgets.job_sidebar import JobSidebar
 
     await pilot.press("ctrl+g")
     for _ in range(300):
         sidebar = pilot.app.screen.query_one("#jobs-sidebar", JobSidebar)
-        if len(sidebar._shown) == 9:
+        if sidebar.query_one(OptionList).option_count == 9:
             break
         await pilot.pause(0.02)
     await pilot.pause()

@@ -23,7 +23,7 @@ from studio.tui.compat import ErrorHookApp
 from studio.tui.widgets.message_view import MessageView
 from tests.bad_stores import write_damaged, write_not_a_database, write_too_new
 
-from .conftest import SIZE, active_pane, wait_for
+from .conftest import SIZE, Toasts, active_pane, wait_for
 
 HEADLESS = {"TEXTUAL_DRIVER": "textual.drivers.headless_driver:HeadlessDriver"}
 
@@ -103,12 +103,13 @@ def test_studio_refuses_an_unusable_database_at_start(case: str, expected: str) 
 
 async def test_a_damaged_conversation_is_reported_in_its_pane_and_the_app_keeps_running(
     make_app: Callable[..., StudioApp],
+    toasts: Toasts,
 ) -> None:
     path = paths.database_file()
     damaged = write_damaged(path)
     page_before = damaged.page_bytes(path)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         pane = active_pane(app)
         assert pane.conversation_id == damaged.damaged_id  # the most recent one opens first
         await wait_for(lambda: bool(pane.query(".store-error")))
@@ -117,8 +118,7 @@ async def test_a_damaged_conversation_is_reported_in_its_pane_and_the_app_keeps_
         assert f"The Studio database {path} is damaged" in shown
         assert "Quit Studio before moving the file" in shown
         assert any(
-            n.severity == "error" and f"{path} is damaged" in str(n.message)
-            for n in app._notifications
+            n.severity == "error" and f"{path} is damaged" in str(n.message) for n in toasts.shown
         )
         # the app is still running: another conversation opens and shows its messages
         await app.screen.open_conversation(damaged.intact_id)  # type: ignore[attr-defined]

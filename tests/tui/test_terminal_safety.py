@@ -47,7 +47,7 @@ from studio.tui.widgets.message_view import MessageView
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.status_line import StatusLine
 
-from .conftest import SIZE, active_pane, reply_done, wait_for
+from .conftest import SIZE, Toasts, active_pane, option_ids, reply_done, wait_for
 
 OWN_SEQUENCES = re.compile(r"\x1b\](?:22;[\w-]+|2;AnyFast Studio[^\x07\x1b]*)\x07")
 SHOWN = "␛]52"
@@ -98,9 +98,16 @@ class Terminal:
 
 
 def run(
-    app: StudioApp, terminal: Terminal, *, notifications: bool = False
+    app: StudioApp, terminal: Terminal, *, toasts: Toasts | None = None
 ) -> AbstractAsyncContextManager[Pilot[None]]:
-    return terminal.attach(app).run_test(headless=False, size=SIZE, notifications=notifications)
+    """Run ``app`` painting to ``terminal``; with ``toasts``, its notifications are shown and
+    kept there."""
+    return terminal.attach(app).run_test(
+        headless=False,
+        size=SIZE,
+        notifications=toasts is not None,
+        message_hook=None if toasts is None else toasts.hook,
+    )
 
 
 async def send(pilot: Pilot[None], text: str) -> None:
@@ -209,26 +216,26 @@ async def test_hostile_stream_error_event_is_painted_defanged(
 
 
 async def test_hostile_model_id_is_painted_defanged(
-    make_app: Callable[..., StudioApp], emu: EmulatorServer
+    make_app: Callable[..., StudioApp], emu: EmulatorServer, toasts: Toasts
 ) -> None:
     emu.inject("hostile", count=None)
     terminal = Terminal()
     app = make_app()
-    async with run(app, terminal, notifications=True) as pilot:
+    async with run(app, terminal, toasts=toasts) as pilot:
         await pilot.press("f2")
         await wait_for(lambda: isinstance(app.screen, ModelPicker))
         picker = app.screen
         assert isinstance(picker, ModelPicker)
         await wait_for(lambda: any(m.id == HOSTILE_MODEL_ID for m in picker.models))
         await pilot.press(*"evil")
-        await wait_for(lambda: bool(picker._shown) and picker._shown[0].id == HOSTILE_MODEL_ID)
+        await wait_for(lambda: option_ids(picker, "#models")[:1] == [HOSTILE_MODEL_ID])
         await terminal.check("SE9TVElMRS1NT0RFTA", "gpt-4o␛]52")
         # Picked: the status line, a toast and the reply's header show it.
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, MainScreen))
         pane = active_pane(app)
         await wait_for(lambda: SHOWN in str(pane.query_one(StatusLine).visual))
-        assert any("gpt-4o␛]52" in n.message for n in app._notifications)
+        assert toasts.any("gpt-4o␛]52")
         await send(pilot, "Hi")
         await reply_done(app, 2)
         assert pane.views()[-1].message.model == HOSTILE_MODEL_ID
@@ -319,15 +326,15 @@ def hostile_job(job_id: int, conversation_id: int | None = None) -> Job:
     )
 
 
-async def test_hostile_job_is_painted_defanged(settings: Settings) -> None:
+async def test_hostile_job_is_painted_defanged(settings: Settings, toasts: Toasts) -> None:
     terminal = Terminal()
     app = StudioApp(dataclasses.replace(settings, bell=False))  # the bell is a BEL of our own
-    async with run(app, terminal, notifications=True) as pilot:
+    async with run(app, terminal, toasts=toasts) as pilot:
         pane = active_pane(app)
         await app.jobs.ensure_started()
         job = hostile_job(9001, pane.conversation_id)
         app.jobs._changed(job)  # as the engine reports a job that failed
-        await wait_for(lambda: any(n.title == "Job failed" for n in app._notifications))
+        await wait_for(lambda: any(n.title == "Job failed" for n in toasts.shown))
         await terminal.check("job #9001 failed")  # the toast
         # The failure is reported in its conversation too.
         await wait_for(lambda: len(pane.views()) == 1)
@@ -389,6 +396,7 @@ MARKUP_TITLES = ("[WIP] fix the build", "What is [link=https://example.com] mark
 
 async def test_markup_like_titles_show_literally_and_start_restored(
     make_app: Callable[..., StudioApp],
+    toasts: Toasts,
 ) -> None:
     store = Store.open()
     ids = [store.create_conversation(title=title).id for title in MARKUP_TITLES]
@@ -396,7 +404,7 @@ async def test_markup_like_titles_show_literally_and_start_restored(
     store.set_state("active_tab", ids[1])
     store.close()
     app = make_app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SIZE, notifications=True, message_hook=toasts.hook) as pilot:
         screen = main_screen(app)
         await wait_for(lambda: screen.open_ids == ids)
         for cid, title in zip(ids, MARKUP_TITLES, strict=True):
@@ -416,8 +424,8 @@ async def test_markup_like_titles_show_literally_and_start_restored(
         question = str(app.screen.query_one(".dialog-title", Static).visual)
         assert any(title in question for title in MARKUP_TITLES)
         await pilot.press("y")
-        await wait_for(lambda: any("Deleted" in n.message for n in app._notifications))
-        note = next(n.message for n in app._notifications if "Deleted" in n.message)
+        await wait_for(lambda: toasts.any("Deleted"))
+        note = toasts.first("Deleted")
         assert any(title in note for title in MARKUP_TITLES)
 
 
