@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -26,16 +26,27 @@ from typing import TYPE_CHECKING, Any, Self
 
 from studio.api.client import AnyFastClient
 from studio.api.download import Downloader
+from studio.jobs.book import JobBook
+from studio.jobs.claims import ClaimKeeper
 from studio.jobs.config import EngineConfig
+from studio.jobs.context import EngineContext
+from studio.jobs.downloads import Downloads
 from studio.jobs.models import Job, JobActionError, JobKind, JobProvider, JobState
-from studio.jobs.rechecking import RecheckingEngine
-from studio.jobs.submission import kling_model, prepare_params
+from studio.jobs.polling import Poller
+from studio.jobs.rechecking import Rechecker
+from studio.jobs.requests import MediaRequest
+from studio.jobs.results import ResultSaver
+from studio.jobs.scheduler import Scheduler
+from studio.jobs.submission import kling_model
+from studio.jobs.submitter import Submitter
+from studio.store.jobs import engine_owner
 from studio.store.models import StoreError
 
 if TYPE_CHECKING:
     from studio.store.store import Store
 
 log = logging.getLogger("studio.jobs")
+_INSTANCES = itertools.count(1)
 
 CANCEL_MESSAGE = (
     "Stopped tracking this job. The gateway has no cancel: the task may still finish and be "
@@ -44,10 +55,15 @@ CANCEL_MESSAGE = (
 CANCEL_DOWNLOAD_MESSAGE = "Stopped saving the results; files already saved are kept."
 
 
-class JobEngine(RecheckingEngine):
+class JobEngine:
     """Submits jobs, polls their tasks, saves their results, and resumes all that after a
     restart. ``on_change(job)`` is called after every committed change of a job this engine
-    makes (state, progress, files); callers that redraw should throttle."""
+    makes (state, progress, files); callers that redraw should throttle.
+
+    A façade over its parts, each given the collaborators it needs (an
+    :class:`~studio.jobs.context.EngineContext`): the jobs held (``book``), the check queue
+    (``scheduler``), the media folder (``saver``), and the parts that claim jobs, send requests,
+    check tasks, download results and take second looks."""
 
     def __init__(
         self,
@@ -60,9 +76,39 @@ class JobEngine(RecheckingEngine):
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
-        super().__init__(store, client, downloader, config, on_change, clock=clock, rng=rng)
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.owner = config.owner or engine_owner(next(_INSTANCES))
+        self._user_on_change = on_change
+        self._tick = asyncio.Event()
+        self.book = JobBook(store, self.owner, self._changed, self._forget)
+        self.saver = ResultSaver(
+            downloader, config.media_dir, config.max_concurrent_downloads, clock
+        )
+        self.scheduler = Scheduler(clock, self._run_due, config.max_concurrent_requests)
+        ctx = EngineContext(
+            store=store,
+            client=client,
+            config=config,
+            clock=clock,
+            rng=rng or random.Random(),
+            owner=self.owner,
+            book=self.book,
+            scheduler=self.scheduler,
+            saver=self.saver,
+            requests=asyncio.Semaphore(max(1, config.max_concurrent_requests)),
+            forget=self._forget,
+        )
+        self._ctx = ctx
+        self._downloads = Downloads(ctx)
+        self._claims = ClaimKeeper(ctx, self._downloads)
+        self._poller = Poller(ctx, self._downloads)
+        self._submitter = Submitter(ctx, self._downloads)
+        self._rechecker = Rechecker(
+            ctx, self._claims, self._poller, self._submitter, self._downloads
+        )
         self._tasks: list[asyncio.Task[None]] = []
-        self._submitting: set[int] = set()
 
     @property
     def running(self) -> bool:
@@ -86,6 +132,41 @@ class JobEngine(RecheckingEngine):
     ) -> None:
         await self.stop()
 
+    # -- the parts' wiring -----------------------------------------------------------------------
+
+    def _changed(self, job: Job) -> None:
+        if self._user_on_change is not None:
+            self._user_on_change(job)
+        self._tick.set()
+        self._tick = asyncio.Event()
+
+    def _forget(self, job_id: int) -> None:
+        """Stop every kind of work on a job here (checks, download) and stop holding it."""
+        self.scheduler.cancel(job_id)
+        self._poller.forget(job_id)
+        self._submitter.forget(job_id)
+        self._downloads.forget(job_id)
+        self.book.drop(job_id)
+
+    async def _run_due(self, job_id: int) -> None:
+        """The scheduler's work on a job whose time came: send it, or check its task."""
+        job = self.book.get(job_id)
+        if job is None:
+            return
+        try:
+            if job.state is JobState.PENDING:
+                await self._submitter.attempt(job)
+            elif job.state in (JobState.QUEUED, JobState.RUNNING):
+                await self._poller.check(job)
+        except Exception:  # a busy database, a bug: never strand the job
+            log.exception("working on job %d failed; trying again later", job_id)
+            if job_id in self.book and self.scheduler.due_at(job_id) is None:
+                self.scheduler.schedule(job_id, self.clock() + self.config.interval(job.provider))
+
+    def _require_running(self) -> None:
+        if not self.running:
+            raise RuntimeError("the job engine is not running; call start() first")
+
     # -- life cycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -96,23 +177,17 @@ class JobEngine(RecheckingEngine):
         self.resume_unfinished()
         self._tasks = [
             asyncio.create_task(self.scheduler.run_forever(), name="studio-jobs-scheduler"),
-            asyncio.create_task(self._housekeeping(), name="studio-jobs-housekeeping"),
+            asyncio.create_task(self._claims.keep(), name="studio-jobs-housekeeping"),
         ]
 
     def resume_unfinished(self) -> int:
         """Claim unfinished jobs that nobody (alive) holds and take them up; return how many."""
-        now = self.clock()
-        claims = self.store.claim_jobs(
-            self.owner, now, self.config.lease, limit=self.config.claim_batch
-        )
-        for claim in claims:
-            self._adopt(claim)
-        return len(claims)
+        return self._claims.resume()
 
     async def stop(self) -> None:
         """Stop checking and downloading, write what is buffered and release the claims, so
         another engine (or the next start) resumes at once. Partial downloads are kept."""
-        tasks = [*self._tasks, *self._downloads.values()]
+        tasks = [*self._tasks, *self._downloads.running()]
         self._tasks = []
         for task in tasks:
             task.cancel()
@@ -121,7 +196,7 @@ class JobEngine(RecheckingEngine):
             self.book.flush()
         # A submission still waiting for its answer keeps its claim: if this process ends
         # first, whoever takes the job over must treat it as uncertain.
-        released = [i for i in self.book.ids() if i not in self._submitting]
+        released = [i for i in self.book.ids() if not self._submitter.awaiting_answer(i)]
         try:
             self.store.release_jobs(self.owner, released)
         except StoreError:
@@ -129,32 +204,12 @@ class JobEngine(RecheckingEngine):
         for job_id in released:
             self._forget(job_id)
 
-    async def _housekeeping(self) -> None:
-        """Write buffered bookkeeping, renew leases, and pick up orphaned jobs."""
-        next_renew = self.clock() + self.config.lease / 3
-        next_claim = self.clock() + self.config.claim_interval
-        while True:
-            await asyncio.sleep(self.config.flush_interval)
-            try:
-                self.book.flush()
-                now = self.clock()
-                if now >= next_renew:
-                    next_renew = now + self.config.lease / 3
-                    until = now + self.config.lease
-                    for job_id in self.store.renew_leases(self.owner, self.book.ids(), until):
-                        self._forget(job_id)
-                if now >= next_claim:
-                    next_claim = now + self.config.claim_interval
-                    self.resume_unfinished()
-            except StoreError:
-                log.warning("job bookkeeping failed; trying again shortly", exc_info=True)
-
     async def wait(self, job_id: int) -> Job:
         """Wait until the job is in a final state (succeeded, failed, timed out, cancelled,
         submission uncertain) and return it; bound the wait with ``asyncio.timeout``. Changes
         made by other processes are noticed within ``flush_interval``."""
         while True:
-            job = self._job(job_id)
+            job = self._ctx.job(job_id)
             if job.state.is_final:
                 return job
             tick = self._tick
@@ -218,6 +273,28 @@ class JobEngine(RecheckingEngine):
             JobKind.VIDEO, JobProvider.KLING, action, model, prompt, params, conversation_id
         )
 
+    async def submit_request(
+        self, request: MediaRequest, conversation_id: int | None = None
+    ) -> Job:
+        """Submit what a form or a ``/image``/``/video`` command asked for."""
+        params = dict(request.params)
+        if request.provider is JobProvider.SEEDREAM:
+            return await self.submit_image(
+                request.model, request.prompt, conversation_id=conversation_id, **params
+            )
+        if request.provider is JobProvider.SEEDANCE:
+            return await self.submit_seedance(
+                request.model, request.prompt, conversation_id=conversation_id, **params
+            )
+        params.pop("model_name", None)
+        return await self.submit_kling(
+            request.action,
+            prompt=request.prompt,
+            model_name=request.model,
+            conversation_id=conversation_id,
+            **params,
+        )
+
     async def _submit(
         self,
         kind: JobKind,
@@ -227,40 +304,17 @@ class JobEngine(RecheckingEngine):
         prompt: str,
         params: Mapping[str, Any],
         conversation_id: int | None,
-        *,
-        retry_of: int | None = None,
-        prepared: bool = False,
     ) -> Job:
-        """Write the job (pending, fresh idempotency key), then send it."""
-        if not self.running:
-            raise RuntimeError("the job engine is not running; call start() first")
-        stored = dict(params) if prepared else prepare_params(provider, action, params)
-        job = self.store.create_job(
-            kind=kind,
-            provider=provider,
-            action=action,
-            model=model,
-            prompt=prompt,
-            params=stored,
-            idempotency_key=str(uuid.uuid4()),
-            conversation_id=conversation_id,
-            retry_of=retry_of,
-            claimed_by=self.owner,
-            lease_until=self.clock() + self.config.lease,
+        self._require_running()
+        return await self._submitter.create(
+            kind, provider, action, model, prompt, params, conversation_id
         )
-        self.book.adopt(job)
-        self.book.notify(job)
-        self._submitting.add(job.id)
-        try:
-            return await self._attempt_submit(job)
-        finally:
-            self._submitting.discard(job.id)
 
     # -- actions on one job ----------------------------------------------------------------------
 
     async def _halt(self, job_id: int) -> None:
         """Stop this engine's work on a job and wait for its download to wind down."""
-        task = self._downloads.get(job_id)
+        task = self._downloads.task_of(job_id)
         self._forget(job_id)
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
@@ -268,7 +322,7 @@ class JobEngine(RecheckingEngine):
     async def cancel(self, job_id: int) -> Job:
         """Stop tracking a job. The gateway has no cancel, so the task may still run and be
         billed; the job's message says so. Partial downloads are deleted, saved files kept."""
-        job = self._job(job_id)
+        job = self._ctx.job(job_id)
         if job.state in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED):
             raise JobActionError(f"job {job_id} has already ended ({job.state.value})")
         await self._halt(job_id)
@@ -290,8 +344,9 @@ class JobEngine(RecheckingEngine):
     async def retry(self, job_id: int) -> Job:
         """Submit the job's request again as a new job (same parameters, new idempotency key,
         so a new and separately billed task); the new job records ``retry_of``."""
-        job = self._job(job_id)
-        return await self._submit(
+        job = self._ctx.job(job_id)
+        self._require_running()
+        return await self._submitter.create(
             job.kind,
             job.provider,
             job.action,
@@ -306,8 +361,27 @@ class JobEngine(RecheckingEngine):
     async def remove(self, job_id: int, delete_files: bool) -> list[Path]:
         """Forget a job: stop its work, delete partial downloads and, with ``delete_files``,
         its saved results and sidecars; then delete its row. Returns the files deleted."""
-        job = self._job(job_id)
+        job = self._ctx.job(job_id)
         await self._halt(job_id)
         removed = self.saver.delete(job, results=delete_files)
         self.store.delete_job(job_id)
         return removed
+
+    # -- second looks (:mod:`studio.jobs.rechecking`) ---------------------------------------------
+
+    async def recheck(self, job_id: int) -> Job:
+        """Check a job again once (see :meth:`Rechecker.recheck`); :class:`JobActionError`
+        says why there is nothing to check."""
+        return await self._rechecker.recheck(job_id)
+
+    async def resend(self, job_id: int) -> Job:
+        """Send a submission of unknown fate again under its own idempotency key (see
+        :meth:`Rechecker.resend`)."""
+        self._require_running()
+        return await self._rechecker.resend(job_id)
+
+    async def attach_task(self, job_id: int, task_id: str) -> Job:
+        """Adopt a task found in the AnyFast console into a taskless video job (see
+        :meth:`Rechecker.attach_task`)."""
+        self._require_running()
+        return await self._rechecker.attach_task(job_id, task_id)

@@ -1,6 +1,7 @@
 """Second looks at jobs the engine no longer tracks: check a task again (and collect its
 result), send a request of unknown fate again under its own idempotency key, or adopt a task
-the user found in the AnyFast console. :class:`~studio.jobs.engine.JobEngine` inherits these.
+the user found in the AnyFast console. :class:`~studio.jobs.engine.JobEngine` hands these to a
+:class:`Rechecker`.
 
 Each action either changes the job and returns it, or raises :class:`JobActionError` with a
 message for the user that says why nothing changed and what to do instead.
@@ -13,9 +14,12 @@ import re
 from pathlib import Path
 
 from studio.api.errors import AnyFastError, TaskNotFoundError
+from studio.jobs.claims import ClaimKeeper
+from studio.jobs.context import EngineContext, held_elsewhere
+from studio.jobs.downloads import Downloads
 from studio.jobs.models import Job, JobActionError, JobFile, JobKind, JobState
-from studio.jobs.submitting import SubmittingEngine
-from studio.store.models import NotFoundError
+from studio.jobs.polling import Poller
+from studio.jobs.submitter import Submitter
 
 CANNOT_RECHECK = (
     "No task id was recorded for this job, so there is nothing to check: the request may or "
@@ -31,33 +35,22 @@ DUPLICATE_SCAN = 200
 """How many recent jobs are looked at for a task id that is already someone else's."""
 
 
-def held_elsewhere(job_id: int) -> JobActionError:
-    return JobActionError(f"Job #{job_id} is being handled by another Studio process.")
-
-
-class RecheckingEngine(SubmittingEngine):
+class Rechecker:
     """Recheck, send again, attach a task: the engine's answers to an uncertain or ended job."""
 
-    _submitting: set[int]
-
-    @property
-    def running(self) -> bool:  # pragma: no cover - JobEngine defines it
-        raise NotImplementedError
-
-    def resume_unfinished(self) -> int:  # pragma: no cover - JobEngine defines it
-        raise NotImplementedError
-
-    def _job(self, job_id: int) -> Job:
-        job = self.store.get_job(job_id)
-        if job is None:
-            raise NotFoundError(f"no job with id {job_id}")
-        return job
-
-    def _claim(self, job_id: int) -> Job:
-        claimed = self.store.claim_job(job_id, self.owner, self.clock(), self.config.lease)
-        if claimed is None:
-            raise held_elsewhere(job_id)
-        return claimed
+    def __init__(
+        self,
+        ctx: EngineContext,
+        claims: ClaimKeeper,
+        poller: Poller,
+        submitter: Submitter,
+        downloads: Downloads,
+    ) -> None:
+        self._ctx = ctx
+        self._claims = claims
+        self._poller = poller
+        self._submitter = submitter
+        self._downloads = downloads
 
     # -- check again -----------------------------------------------------------------------------
 
@@ -72,17 +65,17 @@ class RecheckingEngine(SubmittingEngine):
         submission of unknown fate, a refused request, an image whose links expired) or a
         finished job whose files are all in place; and when the check itself fails (the
         gateway unreachable, or no longer knowing the task): the job is then left as it was."""
-        job = self._job(job_id)
-        if job.id not in self.book and job.state.is_active:
-            self.resume_unfinished()  # unclaimed, or its engine died: take it up now
-            if job.id not in self.book:
+        job = self._ctx.job(job_id)
+        if job.id not in self._ctx.book and job.state.is_active:
+            self._claims.resume()  # unclaimed, or its engine died: take it up now
+            if job.id not in self._ctx.book:
                 raise held_elsewhere(job_id)
-        if job.id in self.book:
-            job = self.book.get(job_id) or job
+        if job.id in self._ctx.book:
+            job = self._ctx.book.get(job_id) or job
             if job.state in (JobState.QUEUED, JobState.RUNNING):
-                self.scheduler.schedule(job.id, self.clock())
+                self._ctx.scheduler.schedule(job.id, self._ctx.clock())
             return job
-        now = self.clock()
+        now = self._ctx.clock()
         files = job.files
         if job.state is JobState.SUCCEEDED:
             files = tuple(_missing_again(f) for f in job.files)
@@ -95,10 +88,10 @@ class RecheckingEngine(SubmittingEngine):
         can_download = bool(unsaved) and not expired
         if not can_download and not job.task_id:
             raise JobActionError(self._nothing_to_check(job, bool(unsaved)))
-        claimed = self._claim(job_id)
-        self.book.adopt(claimed)
+        claimed = self._ctx.claim(job_id)
+        self._ctx.book.adopt(claimed)
         if can_download:
-            self.book.write(
+            self._ctx.book.write(
                 job_id,
                 state=JobState.DOWNLOADING,
                 files=files,
@@ -110,8 +103,8 @@ class RecheckingEngine(SubmittingEngine):
                 bytes_total=None,
                 bytes_rate=None,
             )
-            self._start_download(job_id)
-            return self._job(job_id)
+            self._downloads.start(job_id)
+            return self._ctx.job(job_id)
         return await self._recheck_task(claimed, files, now)
 
     def _nothing_to_check(self, job: Job, links_expired: bool) -> str:
@@ -134,7 +127,7 @@ class RecheckingEngine(SubmittingEngine):
         fails, the task unknown to the gateway included, gives the claim back and leaves the
         job as it was, so a succeeded or cancelled job never becomes a failed one by a check."""
         try:
-            task = await self._query(job)
+            task = await self._poller.query(job)
         except AnyFastError as err:
             self._give_back(job.id)
             if isinstance(err, TaskNotFoundError):
@@ -148,23 +141,23 @@ class RecheckingEngine(SubmittingEngine):
                 "check again later."
             ) from None
         # The job lives again until the answer says otherwise: no stale reason or end time.
-        revived = self.book.note(
+        revived = self._ctx.book.note(
             job.id,
             files=files,
-            deadline_at=now + self.config.deadline,
+            deadline_at=now + self._ctx.config.deadline,
             failure_reason=None,
             finished_at=None,
         )
         if revived is not None:
-            self._apply_task(revived, task)
-        if job.id in self.book:
-            self.book.flush()
-        return self._job(job.id)
+            self._poller.apply_task(revived, task)
+        if job.id in self._ctx.book:
+            self._ctx.book.flush()
+        return self._ctx.job(job.id)
 
     def _give_back(self, job_id: int) -> None:
         """Release a claim taken for a check without writing anything else to the job."""
-        self._forget(job_id)  # drops whatever was buffered for it too
-        self.store.release_jobs(self.owner, [job_id])
+        self._ctx.forget(job_id)  # drops whatever was buffered for it too
+        self._ctx.store.release_jobs(self._ctx.owner, [job_id])
 
     # -- uncertain submissions -------------------------------------------------------------------
 
@@ -172,9 +165,7 @@ class RecheckingEngine(SubmittingEngine):
         """Send the request of a submission of unknown fate again, as the *same* job under the
         *same* idempotency key, so a gateway that deduplicates keys recognises a repeat. The
         job is tracked again from there (a second ambiguous failure leaves it uncertain)."""
-        if not self.running:
-            raise RuntimeError("the job engine is not running; call start() first")
-        job = self._job(job_id)
+        job = self._ctx.job(job_id)
         if job.state is not JobState.SUBMISSION_UNCERTAIN:
             state = job.state.value.replace("_", " ")
             raise JobActionError(
@@ -185,35 +176,29 @@ class RecheckingEngine(SubmittingEngine):
             raise JobActionError(
                 f"Job #{job_id} has task {job.task_id}: check it again instead of sending it."
             )
-        now = self.clock()
-        self._claim(job_id)
-        pending = self.store.update_job(
+        now = self._ctx.clock()
+        self._ctx.claim(job_id)
+        pending = self._ctx.store.update_job(
             job_id,
-            owner=self.owner,
+            owner=self._ctx.owner,
             state=JobState.PENDING,
             failure_reason=None,
             message="Sending again under the same idempotency key",
             finished_at=None,
-            deadline_at=now + self.config.deadline,  # how long a 429 may keep refusing it
+            deadline_at=now + self._ctx.config.deadline,  # how long a 429 may keep refusing it
         )
         if pending is None:
             raise held_elsewhere(job_id)
-        self.book.adopt(pending)
-        self.book.notify(pending)
-        self._submitting.add(job_id)
-        try:
-            return await self._attempt_submit(pending)
-        finally:
-            self._submitting.discard(job_id)
+        self._ctx.book.adopt(pending)
+        self._ctx.book.notify(pending)
+        return await self._submitter.send(pending)
 
     async def attach_task(self, job_id: int, task_id: str) -> Job:
         """Adopt a task the user found in the AnyFast console into a video job that has no task
         id (its submission of unknown fate, or cancelled before the answer came): the id is
         checked, the task queried, and the job tracked from its answer to the end. A wrong id
         raises :class:`JobActionError` and changes nothing."""
-        if not self.running:
-            raise RuntimeError("the job engine is not running; call start() first")
-        job = self._job(job_id)
+        job = self._ctx.job(job_id)
         task_id = task_id.strip()
         if not TASK_ID.fullmatch(task_id):
             raise JobActionError(
@@ -233,12 +218,12 @@ class RecheckingEngine(SubmittingEngine):
                 f"Job #{job_id} is {state}: a task is attached only to a submission of "
                 "unknown fate (or one cancelled before its answer came)."
             )
-        for other in self.store.list_jobs(limit=DUPLICATE_SCAN):
+        for other in self._ctx.store.list_jobs(limit=DUPLICATE_SCAN):
             if other.task_id == task_id and other.id != job_id:
                 raise JobActionError(f"Task {task_id} is already job #{other.id}.")
         probe = dataclasses.replace(job, task_id=task_id)
         try:
-            task = await self._query(probe)
+            task = await self._poller.query(probe)
         except TaskNotFoundError as err:
             raise JobActionError(
                 f"The gateway does not know task {task_id} ({err.message}): check the id, and "
@@ -248,15 +233,15 @@ class RecheckingEngine(SubmittingEngine):
             raise JobActionError(
                 f"Could not check task {task_id} ({err}). Job #{job_id} is unchanged."
             ) from None
-        now = self.clock()
-        self._claim(job_id)
-        written = self.store.update_job(
+        now = self._ctx.clock()
+        self._ctx.claim(job_id)
+        written = self._ctx.store.update_job(
             job_id,
-            owner=self.owner,
+            owner=self._ctx.owner,
             state=JobState.QUEUED,
             task_id=task_id,
             submitted_at=now,
-            deadline_at=now + self.config.deadline,
+            deadline_at=now + self._ctx.config.deadline,
             failure_reason=None,
             message=f"Task {task_id} attached by hand",
             finished_at=None,
@@ -264,12 +249,12 @@ class RecheckingEngine(SubmittingEngine):
         )
         if written is None:
             raise held_elsewhere(job_id)
-        self.book.adopt(written)
-        self.book.notify(written)
-        self._apply_task(written, task)
-        if job_id in self.book:
-            self.book.flush()
-        return self._job(job_id)
+        self._ctx.book.adopt(written)
+        self._ctx.book.notify(written)
+        self._poller.apply_task(written, task)
+        if job_id in self._ctx.book:
+            self._ctx.book.flush()
+        return self._ctx.job(job_id)
 
 
 def _missing_again(file: JobFile) -> JobFile:

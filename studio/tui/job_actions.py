@@ -25,8 +25,8 @@ from studio.tui import job_questions as questions
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+    from studio.jobs.requests import MediaRequest
     from studio.tui.app import StudioApp
-    from studio.tui.screens.media_forms import MediaRequest
 
 T = TypeVar("T")
 log = logging.getLogger("studio.tui.job_actions")
@@ -75,7 +75,7 @@ class JobActions:
     async def media_command(self, kind: str, prompt: str, cid: int) -> None:
         """``/image PROMPT`` or ``/video PROMPT`` typed in conversation ``cid``, with the
         forms' defaults made explicit (so the job and its sidecar record duration, ratio...)."""
-        from studio.tui.screens.media_forms import default_request
+        from studio.jobs.requests import default_request
 
         settings = self.app.settings
         model = settings.image_model if kind == "image" else settings.video_model

@@ -29,8 +29,8 @@ from studio.tui.job_reports import JobReporter, placeholder_text
 
 if TYPE_CHECKING:
     from studio.jobs import EngineConfig, JobEngine
+    from studio.jobs.requests import MediaRequest
     from studio.tui.app import StudioApp
-    from studio.tui.screens.media_forms import MediaRequest
 
 REDRAW_HZ = 4
 FINAL = frozenset(
@@ -244,24 +244,7 @@ class JobsController:
 
     async def submit(self, request: MediaRequest, conversation_id: int | None = None) -> Job:
         engine = await self.ensure_started()
-        params = dict(request.params)
-        if request.provider == "seedream":
-            job = await engine.submit_image(
-                request.model, request.prompt, conversation_id=conversation_id, **params
-            )
-        elif request.provider == "seedance":
-            job = await engine.submit_seedance(
-                request.model, request.prompt, conversation_id=conversation_id, **params
-            )
-        else:
-            params.pop("model_name", None)
-            job = await engine.submit_kling(
-                request.action,
-                prompt=request.prompt,
-                model_name=request.model,
-                conversation_id=conversation_id,
-                **params,
-            )
+        job = await engine.submit_request(request, conversation_id)
         self._changed(job)
         return job
 

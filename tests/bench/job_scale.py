@@ -101,10 +101,10 @@ from studio.api import AnyFastClient
 from studio.api.download import Downloader
 from studio.config import Settings
 from studio.jobs import EngineConfig, Job, JobEngine, JobProvider, JobState
+from studio.jobs.requests import MediaRequest
 from studio.store import Store
 from studio.tui.app import StudioApp
 from studio.tui.compat import driver_of, watch_frames
-from studio.tui.screens.media_forms import MediaRequest
 from studio.tui.widgets.job_sidebar import JobSidebar
 
 SIZE = (160, 48)
@@ -167,9 +167,11 @@ class Plan:
                 "duration": "5",
                 "aspect_ratio": "16:9",
             }
-            return MediaRequest("kling", KLING_MODEL, prompt, action="text2video", params=kling)
+            return MediaRequest(
+                JobProvider.KLING, KLING_MODEL, prompt, action="text2video", params=kling
+            )
         seedance = {"ratio": "16:9", "resolution": "720p", "duration": 5, "generate_audio": False}
-        return MediaRequest("seedance", SEEDANCE_MODEL, prompt, params=seedance)
+        return MediaRequest(JobProvider.SEEDANCE, SEEDANCE_MODEL, prompt, params=seedance)
 
 
 # -- the emulator --------------------------------------------------------------------------------
@@ -553,13 +555,7 @@ def profile_text(profiler: cProfile.Profile, top: int = 25) -> str:
 
 async def submit_direct(engine: JobEngine, request: MediaRequest) -> Job:
     """What ``JobsController.submit`` does, without the app."""
-    params = dict(request.params)
-    if request.provider == "seedance":
-        return await engine.submit_seedance(request.model, request.prompt, **params)
-    params.pop("model_name", None)
-    return await engine.submit_kling(
-        request.action, prompt=request.prompt, model_name=request.model, **params
-    )
+    return await engine.submit_request(request)
 
 
 async def engine_phase(plan: Plan, emulator: Emulator, folder: Path) -> Phase:

@@ -14,7 +14,7 @@ from studio.api.download import Downloader
 from studio.api.errors import APIConnectionError, APITimeoutError, RateLimitError, ServerError
 from studio.emulator import EmulatorServer
 from studio.jobs import Job, JobEngine, JobState
-from studio.jobs.core import short_error
+from studio.jobs.context import short_error
 from studio.store import Store
 
 from .test_jobs_engine import FAST, fast_config, finish

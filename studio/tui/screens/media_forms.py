@@ -1,19 +1,19 @@
 """Forms for new image (Seedream) and video (Seedance, Kling) jobs, validated field by field.
 
-Each form dismisses with a :class:`MediaRequest` (what to submit) or None. Every field is
-checked against the documented limits (``studio.api.validation``) before anything is sent, and
-the reason is shown under the field; so are the image files named in a form (a missing file, a
-directory, an unreadable file, a file that is no image, an image too small or too big for the
-provider, ``anyfast-api.md`` §4.1 and §5.1). A form opens with the prompt focused, and keys
-typed before it had the focus (sent in one write with the F10/F12 that opened it) land there.
-
-:func:`default_request` is what ``/image`` and ``/video`` submit: the forms' own defaults.
+Each form dismisses with a :class:`~studio.jobs.requests.MediaRequest` (what to submit) or
+None. Every field is checked against the documented limits (``studio.api.validation``) before
+anything is sent, and the reason is shown under the field; so are the image files named in a
+form (a missing file, a directory, an unreadable file, a file that is no image, an image too
+small or too big for the provider, ``anyfast-api.md`` §4.1 and §5.1). A form opens with the
+prompt focused, and keys typed before it had the focus (sent in one write with the F10/F12 that
+opened it) land there. The forms start with the defaults ``/image`` and ``/video`` send
+(``studio.jobs.requests``), and the video form opens on the family that
+:func:`~studio.jobs.requests.video_family` picks for the configured model, as ``/video`` does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from textual import events, on
@@ -23,8 +23,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
-from studio.api import media
-from studio.api.errors import MediaInputError
 from studio.api.validation import (
     KLING_MODES,
     KLING_RATIOS,
@@ -33,6 +31,18 @@ from studio.api.validation import (
     check_kling,
     check_seedance,
     check_seedream,
+)
+from studio.jobs.models import JobProvider
+from studio.jobs.requests import (
+    IMAGE_DEFAULTS,
+    KLING_DEFAULTS,
+    KLING_IMAGES,
+    SEEDANCE_DEFAULTS,
+    SEEDANCE_IMAGES,
+    SEEDREAM_IMAGES,
+    MediaRequest,
+    check_images,
+    video_family,
 )
 from studio.textsafe import clean_line
 from studio.tui.widgets.safe_text_area import SafeTextArea
@@ -60,52 +70,6 @@ VIDEO_KINDS = (
 )
 
 
-IMAGE_DEFAULTS: dict[str, Any] = {"size": "2K", "response_format": "url", "watermark": False}
-SEEDANCE_DEFAULTS: dict[str, Any] = {
-    "ratio": "16:9",
-    "resolution": "720p",
-    "duration": 5,
-    "generate_audio": True,
-}
-KLING_DEFAULTS: dict[str, Any] = {"mode": "std", "duration": "5", "aspect_ratio": "16:9"}
-"""What the forms start with, and what ``/image`` and ``/video`` send (so a job's row and its
-sidecar say what was asked for, not only what the gateway would have assumed)."""
-
-
-@dataclass(frozen=True)
-class MediaRequest:
-    """What the user asked for: ``provider`` seedream|seedance|kling, ``action`` for Kling."""
-
-    provider: str
-    model: str
-    prompt: str
-    action: str = "generate"
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-def default_request(kind: str, model: str, prompt: str) -> MediaRequest:
-    """``/image PROMPT`` or ``/video PROMPT``: ``model`` with the forms' defaults made explicit.
-    A default the model does not take (its duration range, say) is left to the gateway."""
-    if kind == "image":
-        params = dict(IMAGE_DEFAULTS)
-        if "3-0" in model:  # Seedream 3.0 documents 1024x1024, not the 4.x presets
-            del params["size"]
-        return MediaRequest("seedream", model, prompt, params=params)
-    if "kling" in model:
-        errors = check_kling(action="text2video", model=model, prompt=prompt, **KLING_DEFAULTS)
-        params = {k: v for k, v in KLING_DEFAULTS.items() if k not in errors}
-        return MediaRequest("kling", model, prompt, "text2video", {"model_name": model, **params})
-    errors = check_seedance(
-        model=model,
-        prompt=prompt,
-        ratio=SEEDANCE_DEFAULTS["ratio"],
-        resolution=SEEDANCE_DEFAULTS["resolution"],
-        duration=SEEDANCE_DEFAULTS["duration"],
-    )
-    params = {k: v for k, v in SEEDANCE_DEFAULTS.items() if k not in errors}
-    return MediaRequest("seedance", model, prompt, params=params)
-
-
 def _path_input(name: str) -> Input:
     """A field of paths: focusing it (a reason shown under it, say) leaves the text
     unselected, so a key pressed to fix one path does not replace them all."""
@@ -114,86 +78,6 @@ def _path_input(name: str) -> Input:
 
 def _paths(raw: str) -> list[str]:
     return [p.strip() for p in raw.replace("\n", ",").split(",") if p.strip()]
-
-
-@dataclass(frozen=True)
-class ImageLimits:
-    """What a provider accepts as an input image (``anyfast-api.md`` §4.1, §5.1)."""
-
-    provider: str
-    max_bytes: int
-    min_side: int = 0
-    max_side: int = 0
-    max_aspect: float = 0.0
-    formats: tuple[str, ...] = ()
-    assets: bool = True
-    """Whether ``asset://`` ids are taken."""
-
-
-SEEDREAM_IMAGES = ImageLimits("Seedream", media.DEFAULT_MAX_BYTES)
-SEEDANCE_IMAGES = ImageLimits(
-    "Seedance", media.DEFAULT_MAX_BYTES, min_side=300, max_side=6000, max_aspect=2.5
-)
-KLING_IMAGES = ImageLimits(
-    "Kling",
-    media.KLING_MAX_BYTES,
-    min_side=media.KLING_MIN_SIDE,
-    max_aspect=media.KLING_MAX_ASPECT,
-    formats=media.KLING_FORMATS,
-    assets=False,
-)
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / media.MB:.1f} MB"
-
-
-def image_problem(source: str, limits: ImageLimits) -> str | None:
-    """Why the image ``source`` (a path, a ``file://``/http(s) link, an ``asset://`` id) cannot
-    be sent to ``limits.provider``, worded for the field; None when it can. Links are not
-    fetched: the gateway judges those."""
-    lowered = source[:12].lower()
-    if lowered.startswith(("http://", "https://")):
-        return None
-    if lowered.startswith("asset://"):
-        return None if limits.assets else f"{limits.provider} cannot use asset:// ids"
-    try:
-        info = media.describe_image(source)
-    except MediaInputError as exc:  # "Cannot attach NAME: reason", worded for chat
-        return str(exc).removeprefix("Cannot attach ").replace("the pasted image", source)
-    name, who = source, limits.provider
-    if info.size_bytes is not None and info.size_bytes > limits.max_bytes:
-        return (
-            f"{name} is too big ({_megabytes(info.size_bytes)}; "
-            f"{who} takes at most {_megabytes(limits.max_bytes)})"
-        )
-    if limits.formats and info.mime not in limits.formats:
-        kind = (info.mime or "unknown").split("/")[-1].upper()
-        return f"{name} is {kind}; {who} takes JPEG or PNG only"
-    if info.width is None or info.height is None:
-        if limits.min_side or limits.max_side or limits.max_aspect:
-            return f"{name}: the image header is damaged (its size cannot be read)"
-        return None
-    width, height = info.width, info.height
-    if limits.min_side and min(width, height) < limits.min_side:
-        return f"{name} is {width}×{height} px; {who} needs at least {limits.min_side} px a side"
-    if limits.max_side and max(width, height) > limits.max_side:
-        return f"{name} is {width}×{height} px; {who} takes at most {limits.max_side} px a side"
-    if limits.max_aspect and max(width, height) > limits.max_aspect * min(width, height):
-        return f"{name} is {width}×{height} px; {who} takes aspect ratios up to 2.5:1"
-    return None
-
-
-def check_images(fields: dict[str, list[str]], limits: ImageLimits) -> dict[str, str]:
-    """``{field: reason}`` for every field naming an image ``limits.provider`` cannot take (the
-    first bad one, and how many more there are)."""
-    errors: dict[str, str] = {}
-    for name, sources in fields.items():
-        problems = [p for p in (image_problem(s, limits) for s in sources) if p]
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            errors[name] = problems[0] + more
-    return errors
 
 
 class FormPrompt(SafeTextArea):
@@ -362,7 +246,9 @@ class ImageForm(_Form):
             "watermark": bool(self.value("watermark")),
             "response_format": self.value("response_format") or "url",
         }
-        self.dismiss(MediaRequest("seedream", values["model"], values["prompt"], params=params))
+        self.dismiss(
+            MediaRequest(JobProvider.SEEDREAM, values["model"], values["prompt"], params=params)
+        )
 
 
 class VideoForm(_Form):
@@ -420,7 +306,8 @@ class VideoForm(_Form):
         self.prompt = prompt
 
     def compose(self) -> ComposeResult:
-        kind = "seedance" if "seedance" in self.initial_model else "kling:text2video"
+        family = video_family(self.initial_model)
+        kind = "seedance" if family is JobProvider.SEEDANCE else "kling:text2video"
         with VerticalScroll(classes="dialog media-form"):
             yield Static("New video", classes="dialog-title")
             yield from self.choice_row("kind", "Kind", VIDEO_KINDS, kind)
@@ -526,7 +413,7 @@ class VideoForm(_Form):
                 "generate_audio": bool(self.value("audio")),
                 "seed": int(checked["seed"]) if checked["seed"] else None,
             }
-            self.dismiss(MediaRequest("seedance", model, prompt, params=params))
+            self.dismiss(MediaRequest(JobProvider.SEEDANCE, model, prompt, params=params))
             return
         action = kind.split(":", 1)[1]
         values = {
@@ -574,4 +461,4 @@ class VideoForm(_Form):
             params |= {"image": values["image"] or None, "image_tail": values["image_tail"] or None}
         if action == "multi-image2video":
             params["images"] = images
-        self.dismiss(MediaRequest("kling", model, prompt, action=action, params=params))
+        self.dismiss(MediaRequest(JobProvider.KLING, model, prompt, action=action, params=params))
