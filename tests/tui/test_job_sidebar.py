@@ -10,8 +10,10 @@ from textual.app import App, ComposeResult
 from textual.widgets import OptionList
 
 from studio.jobs import Job, JobKind, JobProvider, JobState
+from studio.tui import job_styles
+from studio.tui.job_styles import ROW_HEIGHT
 from studio.tui.widgets import job_sidebar
-from studio.tui.widgets.job_sidebar import ROW_HEIGHT, JobSidebar
+from studio.tui.widgets.job_sidebar import JobSidebar
 
 NOW = 1_700_000_000.0
 
@@ -158,8 +160,8 @@ async def test_filters_still_choose_jobs_by_state() -> None:
         options.focus()
         await pilot.press("down")  # job #3
         shown: dict[str, list[str | None]] = {}
-        for _ in job_sidebar.FILTERS:
-            name = job_sidebar.FILTERS[sidebar.filter_index][0]
+        for _ in job_styles.FILTERS:
+            name = job_styles.FILTERS[sidebar.filter_index][0]
             shown[name] = [option.id for option in options.options]
             await pilot.press("f")
         assert shown == {

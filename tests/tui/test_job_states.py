@@ -18,8 +18,9 @@ from studio.emulator import EmulatorServer
 from studio.jobs import EngineConfig, Job, JobFile, JobKind, JobProvider, JobState
 from studio.store import Store
 from studio.tui.app import StudioApp
+from studio.tui.job_styles import ROW_HEIGHT
 from studio.tui.screens.job_detail import JobDetail
-from studio.tui.widgets.job_sidebar import ROW_HEIGHT, JobSidebar
+from studio.tui.widgets.job_sidebar import JobSidebar
 
 from .conftest import wait_for
 from .test_chat import send
@@ -343,7 +344,7 @@ async def test_a_download_shows_bytes_and_rate(
 
 
 def test_done_rows_show_their_size() -> None:
-    from studio.tui.widgets.job_sidebar import job_label
+    from studio.tui.job_styles import job_label
 
     job = make_job(
         1,
@@ -355,7 +356,7 @@ def test_done_rows_show_their_size() -> None:
 
 
 def test_a_download_retry_shows_why() -> None:
-    from studio.tui.widgets.job_sidebar import job_label
+    from studio.tui.job_styles import job_label
 
     job = make_job(1, state=JobState.DOWNLOADING, progress=100, last_error="HTTP 503")
     assert "retrying the download: HTTP 503" in job_label(job, NOW).plain

@@ -25,7 +25,7 @@ from studio.jobs import Job, JobKind, JobState
 from studio.jobs.describe import item_errors
 from studio.textsafe import clean
 from studio.tui import previews
-from studio.tui.widgets.job_sidebar import STATE_STYLE, duration
+from studio.tui.job_styles import STATE_STYLE, duration
 
 ACTIONS = (
     ("u", "copy_url", "Copy URL", "Copy the result links"),
