@@ -21,8 +21,9 @@ TEXTUAL_FREE = [
     "studio.store",
     "studio.clipboard",
     "studio.models",
-    "studio.tui.gateway",
-    "studio.tui.conversation",
+    "studio.gateway",
+    "studio.chat",
+    "studio.chat.session",
 ]
 
 

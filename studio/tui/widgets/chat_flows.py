@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
 
+from studio.chat.history import is_job_command
 from studio.store import Message, RemovedMessage, Role, StoreError
-from studio.tui.conversation import is_job_command
 from studio.tui.job_reports import job_label
 from studio.tui.widgets.message_view import MessageView
 from studio.tui.widgets.prompt import PromptInput
@@ -109,15 +109,14 @@ class MessageFlows:
             await self.pane.stop_reply()
         self.pane.retry_saves()
         try:
-            self.pane.studio.store.delete_messages_from(
-                self.pane.conversation_id, target.message.position
-            )
+            reply = self.pane.session.regenerate(target.message)
         except StoreError as exc:
             self._store_failed("regenerate the reply", exc)
             return
         selected = target.has_focus  # r on the reply: the new reply is selected in its place
         await self.remove_views_from(target.message.position)
-        await self.pane.start_reply()
+        if reply is not None:
+            await self.pane.start_reply(reply)
         views = self.pane.views()
         if selected and views:
             views[-1].focus()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,20 +16,13 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
-from studio.api.errors import AnyFastError, IncompleteStreamError, StreamError, describe
-from studio.api.types import Usage, finish_note
-from studio.store import (
-    Message,
-    MessageStatus,
-    NewAttachment,
-    NotFoundError,
-    Role,
-    StoreUnavailable,
-)
+from studio.chat import ChatSession, Reply, ReplyDelta
+from studio.chat.history import job_command
+from studio.store import Message, NewAttachment, StoreUnavailable
 from studio.textsafe import clean_line
-from studio.tui.conversation import api_messages, job_command, title_from_prompt
 from studio.tui.heap import HeapFreeze
 from studio.tui.widgets.chat_flows import MessageFlows
+from studio.tui.widgets.chat_jobs import JOB_TICK, JobMessages
 from studio.tui.widgets.message_view import MessageView, chip_label
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.status_line import StatusLine
@@ -39,7 +31,6 @@ from studio.tui.widgets.streaming import StreamingMarkdown
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from studio.store import Store
     from studio.tui.app import StudioApp
 
 EMPTY_HINT = """\
@@ -51,53 +42,8 @@ Type below and press [b]Enter[/b] (ctrl+j for a newline). [b]f2[/b] picks anothe
 
 PAGE = 30
 """Messages mounted when a conversation opens; older ones load on demand."""
-SAVE_EVERY = 1.0
-"""Seconds between flushes of a streaming reply to the store (kill -9 loses at most this)."""
 RETRY_SAVE_EVERY = 2.0
 """Seconds between attempts to save a finished reply that the store refused."""
-JOB_TICK = 1.0
-"""Seconds between updates of a running job's elapsed time in its message."""
-OUTCOME_GRACE = 1.5
-"""Seconds after a job ended before its message is read again from the store (this window's
-reporter normally shows the outcome at once)."""
-OUTCOME_WAIT = 30.0
-"""Seconds a job's message waits for another window to write the outcome of its job."""
-
-
-@dataclass(frozen=True, slots=True)
-class FinishedReply:
-    """A reply's final state, kept until the store has taken it."""
-
-    message_id: int
-    content: str
-    status: MessageStatus
-    usage: Usage | None
-    error: str | None
-    finish_reason: str | None
-    reasoning: str
-
-    def save(self, store: Store) -> Message:
-        return store.finish_reply(
-            self.message_id,
-            self.content,
-            status=self.status,
-            usage=self.usage,
-            error=self.error,
-            finish_reason=self.finish_reason,
-            reasoning=self.reasoning,
-        )
-
-    def shown_as(self, message: Message) -> Message:
-        """``message`` (as it was when the reply began) in this final state."""
-        return replace(
-            message,
-            content=self.content,
-            status=self.status,
-            usage=self.usage,
-            error=self.error,
-            finish_reason=self.finish_reason,
-            reasoning=self.reasoning,
-        )
 
 
 class ChatPane(Vertical):
@@ -151,23 +97,29 @@ class ChatPane(Vertical):
         self.pending: list[NewAttachment] = []
         self._oldest_position: int | None = None
         self._loading = False
+        self.job_messages = JobMessages(self)
+        self._reply: Reply | None = None
         self._reply_worker: Worker[None] | None = None
-        self._unsaved: dict[int, FinishedReply] = {}
-        """Finished replies the store refused, by message id: saved again before the next
-        write and every :data:`RETRY_SAVE_EVERY` s."""
         self._retry_timer: Timer | None = None
-        self._job_views: dict[int, MessageView] = {}
-        """The messages of jobs that may still be running, by message id: their live line is
-        all that the controller's redraw and the 1 s tick update."""
-        self._job_ended: dict[int, float] = {}
-        """When a tracked job was first seen ended (its outcome replaces the view)."""
-        self._showing = asyncio.Lock()
+        """Saves again the finished replies the store refused, every :data:`RETRY_SAVE_EVERY`
+        s (and before the next write)."""
 
     # -- what the message flows use, and the keys and calls the pane hands on to them --------------
 
     @property
     def studio(self) -> StudioApp:
         return self.app  # type: ignore[return-value]
+
+    @cached_property
+    def session(self) -> ChatSession:
+        """This conversation's chat: the history sent, the reply streamed and saved."""
+        studio = self.studio
+        return ChatSession(
+            studio.store,
+            self.conversation_id,
+            lambda: studio.gateway.client(),
+            default_model=lambda: studio.settings.default_model,
+        )
 
     @property
     def streaming(self) -> bool:
@@ -268,7 +220,7 @@ class ChatPane(Vertical):
         log = self.query_one(".log", VerticalScroll)
         if log.query(".store-error"):
             return
-        self._hide_empty_hint()
+        self.hide_empty_hint()
         text = (
             f"This conversation cannot be read; other conversations may still open. {error} "
             "Quit Studio before moving the file."
@@ -286,7 +238,7 @@ class ChatPane(Vertical):
         log = self.query_one(".log", VerticalScroll)
         views = [MessageView(m) for m in messages]
         if views:
-            self._hide_empty_hint()
+            self.hide_empty_hint()
             first = next(iter(log.query(MessageView)), None)
             await log.mount_all(views, before=first) if first else await log.mount_all(views)
             self.track_jobs(views)
@@ -347,26 +299,21 @@ class ChatPane(Vertical):
         if self.streaming:
             await self.stop_reply()  # the edit replaces the streaming reply too
         self.retry_saves()
-        store = self.studio.store
         prompt = self.query_one(PromptInput)
-        attachments = list(self.pending)
         draft = self.flows.edit_draft or ""
         edited = self.flows.leave_edit(restore=False)
+        sent = self.session.send(text, list(self.pending), replacing=edited)
         if edited is not None:
-            attachments = self._reattach(edited) + attachments
-            store.delete_messages_from(self.conversation_id, edited.position)
             await self.flows.remove_views_from(edited.position)
-        message = store.add_message(self.conversation_id, Role.USER, text, attachments=attachments)
-        store.add_prompt_history(text)
         prompt.remember(text)
         if edited is not None and draft:
             prompt.text = draft  # what the prompt held before edit mode
             prompt.move_cursor(prompt.document.end)
         self.pending.clear()
         await self._show_pending()
-        await self._append_view(MessageView(message))
-        if store.set_auto_title(self.conversation_id, title_from_prompt(text)):
-            self.post_message(self.TitleChanged(self.conversation_id, title_from_prompt(text)))
+        await self._append_view(MessageView(sent.message))
+        if sent.title is not None:
+            self.post_message(self.TitleChanged(self.conversation_id, sent.title))
         await self.start_reply()
 
     async def _job_command(self, text: str) -> None:
@@ -378,99 +325,51 @@ class ChatPane(Vertical):
             self.notify(f"Usage: /{kind} PROMPT", severity="warning", markup=False)
             return
         self.retry_saves()
-        store = self.studio.store
-        message = store.add_message(self.conversation_id, Role.USER, text.strip())
-        self.studio.jobs.reporter.expect_command(message, kind, rest)
+        sent = self.session.add_command(text)
+        self.studio.jobs.reporter.expect_command(sent.message, kind, rest)
         self.post_message(self.MediaCommand(self.conversation_id, kind, rest))
-        store.add_prompt_history(text)
         self.query_one(PromptInput).remember(text)
-        title = title_from_prompt(f"{kind.capitalize()}: {rest}")
-        if store.set_auto_title(self.conversation_id, title):
-            self.post_message(self.TitleChanged(self.conversation_id, title))
-        await self._append_view(MessageView(message))
+        if sent.title is not None:
+            self.post_message(self.TitleChanged(self.conversation_id, sent.title))
+        await self._append_view(MessageView(sent.message))
 
-    async def start_reply(self) -> None:
-        store = self.studio.store
-        conversation = store.get_conversation(self.conversation_id)
-        if conversation is None:
+    async def start_reply(self, reply: Reply | None = None) -> None:
+        """Stream ``reply`` (by default a new one to the conversation as it stands)."""
+        reply = reply or self.session.start_reply()
+        if reply is None:
             return
-        model = conversation.model or self.studio.settings.default_model
-        history = api_messages(store, conversation)
-        reply = store.start_reply(self.conversation_id, model=model)
-        view = MessageView(reply, streaming=True)
+        view = MessageView(reply.message, streaming=True)
         await self._append_view(view)
         self.streaming_view = view
+        self._reply = reply
         self.post_message(self.StreamingChanged(self.conversation_id, True))
-        params: dict[str, Any] = {
-            "temperature": conversation.temperature,
-            "max_tokens": conversation.max_tokens,
-        }
-        self._reply_worker = self._stream_reply(view, model, history, params)
+        self._reply_worker = self._stream_reply(view, reply)
 
     @work(exclusive=True, group="reply", exit_on_error=False)
-    async def _stream_reply(
-        self, view: MessageView, model: str, history: list[dict[str, Any]], params: dict[str, Any]
-    ) -> None:
-        store = self.studio.store
+    async def _stream_reply(self, view: MessageView, reply: Reply) -> None:
         status = self.query_one(StatusLine)
-        status.begin(model)
+        status.begin(reply.model)
         markdown = view.query_one(StreamingMarkdown)
-        parts: list[str] = []
-        reasoning: list[str] = []
-        usage: Usage | None = None
-        finish: str | None = None
-        outcome, error = MessageStatus.COMPLETE, None
-        last_save = time.monotonic()
         HeapFreeze.hold()
         try:
-            client = await self.studio.gateway.client()
-            async for delta in client.stream_chat(model=model, messages=history, **params):
-                if delta.content:
-                    parts.append(delta.content)
+            async for event in reply:
+                if type(event) is ReplyDelta and event.content:
                     status.count()
-                    await markdown.append(delta.content)
-                if delta.reasoning:
-                    reasoning.append(delta.reasoning)
-                if delta.usage:
-                    usage = delta.usage
-                if delta.finish_reason:
-                    finish = delta.finish_reason
-                now = time.monotonic()
-                if now - last_save >= SAVE_EVERY:
-                    last_save = now
-                    # A busy store loses nothing: the next flush, or the end, saves it all.
-                    with contextlib.suppress(Exception):
-                        store.save_partial(
-                            view.message_id, "".join(parts), reasoning="".join(reasoning)
-                        )
-        except asyncio.CancelledError:
-            outcome = MessageStatus.STOPPED
-            raise
-        except IncompleteStreamError as exc:
-            outcome, error = MessageStatus.CUT, describe(exc)
-        except StreamError as exc:
-            outcome = MessageStatus.CUT if exc.partial else MessageStatus.ERROR
-            error = describe(exc)
-        except AnyFastError as exc:
-            outcome, error = MessageStatus.ERROR, describe(exc)
-        except Exception as exc:  # never let a bug take the app down mid-reply
-            outcome, error = MessageStatus.ERROR, f"Unexpected error: {type(exc).__name__}: {exc}"
+                    await markdown.append(event.content)
         finally:
-            text = "".join(parts)
-            finished = FinishedReply(
-                view.message_id, text, outcome, usage, error, finish, "".join(reasoning)
-            )
             try:
+                ended = await reply.end()
+                if ended.save_error is not None:
+                    self._save_failed(ended.save_error)
                 # The outcome first: its restyle and layout then share the final flush's frame.
-                view.update_message(self._save_reply(finished, view.message))
-                complete = outcome is MessageStatus.COMPLETE
-                note = (finish_note(finish) or "") if complete else outcome.value
-                status.end(usage, note)
-                await markdown.finish(text)
+                view.update_message(ended.message)
+                status.end(ended.usage, ended.note)
+                await markdown.finish(reply.text)
             finally:
                 # Whatever failed above: the pane streams no more and the heap is given back.
                 if self.streaming_view is view:
                     self.streaming_view = None
+                    self._reply = None
                 self.post_message(self.StreamingChanged(self.conversation_id, False))
                 # After the final frame (the app outlives this pane), or now if it is closing.
                 if not self.app.call_after_refresh(HeapFreeze.release):
@@ -478,37 +377,24 @@ class ChatPane(Vertical):
 
     # -- saving a finished reply -------------------------------------------------------------------
 
-    def _save_reply(self, finished: FinishedReply, shown: Message) -> Message:
-        """Store a finished reply and return it as stored. When the store fails (say, another
-        process holds its lock) the reply stays on screen as it is, the error is shown, and it
-        is saved again before the next write and every :data:`RETRY_SAVE_EVERY` s."""
-        try:
-            return finished.save(self.studio.store)
-        except Exception as exc:
-            self._unsaved[finished.message_id] = finished
-            self._schedule_retry()
-            self.notify(
-                f"Could not save the reply: {exc} — it stays on screen and is saved with the "
-                "next successful write.",
-                severity="error",
-                timeout=15,
-                markup=False,
-            )
-            return finished.shown_as(shown)
+    def _save_failed(self, error: Exception) -> None:
+        """The store refused a finished reply: it stays on screen as it is, the error is
+        shown, and it is saved again before the next write and every
+        :data:`RETRY_SAVE_EVERY` s."""
+        self._schedule_retry()
+        self.notify(
+            f"Could not save the reply: {error} — it stays on screen and is saved with the "
+            "next successful write.",
+            severity="error",
+            timeout=15,
+            markup=False,
+        )
 
     def retry_saves(self) -> None:
         """Save the finished replies the store refused; quietly keep those it still refuses."""
-        for mid, finished in list(self._unsaved.items()):
-            try:
-                finished.save(self.studio.store)
-            except NotFoundError:
-                del self._unsaved[mid]  # deleted meanwhile (regenerated, edited away)
-            except Exception:
-                break  # still failing: the next write or tick tries again
-            else:
-                del self._unsaved[mid]
-                self.notify("The reply is saved now.", markup=False)
-        if not self._unsaved and self._retry_timer is not None:
+        for _ in range(self.session.retry_saves()):
+            self.notify("The reply is saved now.", markup=False)
+        if not self.session.unsaved and self._retry_timer is not None:
             self._retry_timer.stop()
             self._retry_timer = None
 
@@ -519,86 +405,37 @@ class ChatPane(Vertical):
     def on_unmount(self) -> None:
         if self.refresh_jobs in self.studio.jobs.listeners:
             self.studio.jobs.listeners.remove(self.refresh_jobs)
-        if self._unsaved:
+        if self.session.unsaved:
             self.retry_saves()  # a last try as the tab closes or Studio quits
 
     async def append_message(self, message: Message) -> None:
-        """Show a message added or changed elsewhere: a job's message appears in its place
-        (by position) and its outcome replaces it there when the job ends."""
-        async with self._showing:  # the reporter and the tick may both bring it
-            views = self.views()
-            old = next((v for v in views if v.message_id == message.id), None)
-            if old is not None and (
-                old.message == message or old.message.updated_at > message.updated_at
-            ):
-                # Shown already, or a newer state of it is (two workers brought it); its job
-                # may be running again (checked again elsewhere): its live line follows it.
-                self.track_jobs([old])
-                return
-            view = MessageView(message)
-            log = self.query_one(".log", VerticalScroll)
-            if old is not None:
-                selected = old.has_focus
-                with self.app.batch_update():  # one frame: the outcome in place of the job
-                    await log.mount(view, after=old)
-                    await old.remove()
-                if selected:
-                    view.focus()
-            else:
-                later = next((v for v in views if v.message.position > message.position), None)
-                self._hide_empty_hint()
-                await (log.mount(view, before=later) if later else log.mount(view))
-                log.anchor()
-            self.track_jobs([view])
+        """Show a message added or changed elsewhere (a job's message, its outcome)."""
+        await self.job_messages.show(message)
 
     def track_jobs(self, views: list[MessageView]) -> None:
         """Follow the live state of the jobs among ``views``."""
-        for view in views:
-            if view.is_job:
-                self._job_views[view.message_id] = view
+        self.job_messages.track(views)
 
     def refresh_jobs(self) -> None:
         """Update the live line of each running job's message (the controller's redraw and a
-        1 s tick); a job seen ended gets its outcome in place, from the store (written by
-        this window's reporter or by the window that ran it)."""
-        if not self._job_views:
-            return
-        now = time.time()
-        jobs = self.studio.jobs.jobs
-        for mid, view in list(self._job_views.items()):
-            job = jobs.get(view.message.job_id or 0)
-            if not view.is_attached:
-                del self._job_views[mid]
-            elif job is None:
-                continue  # not loaded yet (the engine starts after the first frame)
-            elif view.show_job(job, now):
-                self._job_ended.pop(mid, None)
-            else:
-                ended = self._job_ended.setdefault(mid, now)
-                if now - ended < OUTCOME_GRACE:
-                    continue  # this window's reporter brings it
-                stored = self.studio.store.get_message(mid)
-                if stored is not None and stored != view.message:
-                    self.run_worker(self.append_message(stored), group="job-outcome")
-                if stored is None or stored != view.message or now - ended > OUTCOME_WAIT:
-                    del self._job_views[mid]
-                    self._job_ended.pop(mid, None)
+        1 s tick)."""
+        self.job_messages.refresh()
 
     def stop(self) -> bool:
         """Stop the streaming reply, keeping its text; False when nothing streams."""
-        if not self.streaming:
+        if not self.streaming or self._reply is None:
             return False
-        self.workers.cancel_group(self, "reply")
+        self._reply.stop()
         return True
 
     async def stop_reply(self) -> None:
         """Stop the streaming reply and wait until it is saved as stopped (this pane's reply
         only: the other pane of a split view streams on)."""
-        worker = self._reply_worker
-        if worker is None or not self.streaming:
+        worker, reply = self._reply_worker, self._reply
+        if worker is None or reply is None or not self.streaming:
             return
-        worker.cancel()
-        # Cancelled is what was asked for; once the wait is over its ``finally`` has run.
+        reply.stop()
+        # Once the wait is over the worker's ``finally`` has run.
         with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await worker.wait()
 
@@ -672,28 +509,14 @@ class ChatPane(Vertical):
             await bar.mount_all(chips)
         bar.display = bool(chips)
 
-    def _reattach(self, message: Message) -> list[NewAttachment]:
-        store = self.studio.store
-        return [
-            NewAttachment(
-                name=a.name,
-                mime=a.mime,
-                data=store.attachment_data(a.id),
-                url=a.url,
-                width=a.width,
-                height=a.height,
-            )
-            for a in message.attachments
-        ]
-
     # -- view plumbing -------------------------------------------------------------------------
 
-    def _hide_empty_hint(self) -> None:
+    def hide_empty_hint(self) -> None:
         for hint in self.query(".empty-hint"):
             hint.display = False
 
     async def _append_view(self, view: MessageView) -> None:
-        self._hide_empty_hint()
+        self.hide_empty_hint()
         log = self.query_one(".log", VerticalScroll)
         await log.mount(view)
         log.anchor()

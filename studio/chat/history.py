@@ -1,11 +1,15 @@
-"""Turning a stored conversation into the messages sent to the gateway. No Textual here."""
+"""Turning a conversation into the messages sent to the gateway, and the small rules about what a
+prompt is (a title, a ``/image`` or ``/video`` command). No Textual here."""
 
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from studio.store import Conversation, Message, MessageStatus, Role, Store
+from studio.store import Conversation, Message, MessageStatus, Role
+
+if TYPE_CHECKING:
+    from studio.chat.records import ChatRecords
 
 TITLE_WORDS = 8
 
@@ -36,7 +40,7 @@ def is_job_command(message: Message) -> bool:
     return message.role is Role.USER and job_command(message.content) is not None
 
 
-def api_messages(store: Store, conversation: Conversation) -> list[dict[str, Any]]:
+def api_messages(records: ChatRecords, conversation: Conversation) -> list[dict[str, Any]]:
     """System prompt plus every message worth sending, with images as data URIs.
 
     A failed reply with no text is left out; a stopped or cut reply is sent as far as it got,
@@ -47,7 +51,7 @@ def api_messages(store: Store, conversation: Conversation) -> list[dict[str, Any
     out: list[dict[str, Any]] = []
     if conversation.system_prompt:
         out.append({"role": "system", "content": conversation.system_prompt})
-    for message in store.messages(conversation.id):
+    for message in records.messages(conversation.id):
         if message.status is MessageStatus.STREAMING:
             continue
         if message.job_id is not None or is_job_command(message):
@@ -63,7 +67,7 @@ def api_messages(store: Store, conversation: Conversation) -> list[dict[str, Any
         for att in message.attachments:
             url = att.url
             if url is None:
-                data = store.attachment_data(att.id) or b""
+                data = records.attachment_data(att.id) or b""
                 url = f"data:{att.mime};base64,{base64.b64encode(data).decode('ascii')}"
             parts.append({"type": "image_url", "image_url": {"url": url}})
         out.append({"role": message.role.value, "content": parts})
