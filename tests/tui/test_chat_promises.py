@@ -380,7 +380,7 @@ async def test_the_next_send_saves_an_unsaved_reply_first(
 async def test_a_partial_save_that_fails_does_not_end_the_reply(
     make_app: Callable[..., StudioApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(chat_pane, "SAVE_EVERY", 0.1)
+    monkeypatch.setattr("studio.chat.session.SAVE_EVERY", 0.1)
     calls: list[int] = []
 
     def locked(self: Store, mid: int, *args: object, **kwargs: object) -> None:

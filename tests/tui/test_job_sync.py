@@ -276,9 +276,9 @@ async def test_a_job_checked_again_in_one_window_is_live_and_reported_in_the_oth
     """Both windows show a timed-out job's message; A checks it again (k): B's message goes
     live again and then shows the result, also long after B stopped following it."""
     from studio.tui.job_reports import outcome, placeholder_text
-    from studio.tui.widgets import chat_pane
+    from studio.tui.widgets import chat_jobs
 
-    monkeypatch.setattr(chat_pane, "OUTCOME_WAIT", 0.5)  # B stops following the ended job soon
+    monkeypatch.setattr(chat_jobs, "OUTCOME_WAIT", 0.5)  # B stops following the ended job soon
     cid = shared_conversation()
     a = window()
     async with a.run_test(size=SIZE):
@@ -309,7 +309,7 @@ async def test_a_job_checked_again_in_one_window_is_live_and_reported_in_the_oth
             await wait_for(lambda: job_view(pane_b, job.id) is not None)
             view = job_view(pane_b, job.id)
             assert view is not None and "timed out" in view.message.content
-            await wait_for(lambda: not pane_b._job_views)  # B no longer follows it
+            await wait_for(lambda: not pane_b.job_messages.followed)  # B no longer follows it
 
             await a.job_action(job.id, "recheck")  # A's k
             await wait_for(lambda: bool(live_line(job_view(pane_b, job.id))), limit=5)
