@@ -243,7 +243,8 @@ class JobEngine:
             "response_format": response_format,
             "extra": dict(extra) if extra else None,
         }
-        return await self._submit(
+        self._require_running()
+        return await self._submitter.create(
             JobKind.IMAGE, JobProvider.SEEDREAM, "generate", model, prompt, params, conversation_id
         )
 
@@ -252,7 +253,8 @@ class JobEngine:
     ) -> Job:
         """Create a Seedance video task; ``params`` are those of
         ``AnyFastClient.create_seedance_task`` (frames and references may be local paths)."""
-        return await self._submit(
+        self._require_running()
+        return await self._submitter.create(
             JobKind.VIDEO, JobProvider.SEEDANCE, "generate", model, prompt, params, conversation_id
         )
 
@@ -269,7 +271,8 @@ class JobEngine:
         ``image_tail``) or multi-image2video (``images``); other ``params`` are Kling options
         (duration, mode, aspect_ratio, negative_prompt, …)."""
         model = kling_model(action, model_name)
-        return await self._submit(
+        self._require_running()
+        return await self._submitter.create(
             JobKind.VIDEO, JobProvider.KLING, action, model, prompt, params, conversation_id
         )
 
@@ -293,21 +296,6 @@ class JobEngine:
             model_name=request.model,
             conversation_id=conversation_id,
             **params,
-        )
-
-    async def _submit(
-        self,
-        kind: JobKind,
-        provider: JobProvider,
-        action: str,
-        model: str,
-        prompt: str,
-        params: Mapping[str, Any],
-        conversation_id: int | None,
-    ) -> Job:
-        self._require_running()
-        return await self._submitter.create(
-            kind, provider, action, model, prompt, params, conversation_id
         )
 
     # -- actions on one job ----------------------------------------------------------------------
