@@ -4,9 +4,7 @@ Parsing only: every subcommand lives in :mod:`studio.commands` and is imported w
 ``studio --help`` and the headless commands never import Textual (or the emulator's server stack
 unless ``--demo`` asks for it).
 
-Exit codes: 0 success; 1 the request failed (network, server, cut stream); 2 bad usage, config or
-input; 3 the API key is missing or was refused; 4 the local database cannot be used (unwritable,
-not a database, damaged, written by a newer Studio); 130 interrupted.
+Exit codes: see :mod:`studio.commands.exits`.
 """
 
 from __future__ import annotations
@@ -16,13 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from studio import __version__
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_AUTH = 3
-EXIT_STORE = 4
-EXIT_INTERRUPTED = 130
+from studio.commands.exits import EXIT_FAILED, EXIT_INTERRUPTED
 
 EPILOG = """\
 examples:

@@ -10,21 +10,18 @@ import time
 from typing import TextIO
 
 from studio.api import media
-from studio.api.client import AnyFastClient
 from studio.api.errors import AnyFastError, StreamError
 from studio.api.types import JSON, Usage, finish_note
-from studio.cli import EXIT_OK, EXIT_USAGE
 from studio.commands.common import (
     CommandError,
-    Gateway,
     encodable,
     open_gateway,
     say,
     settings_or_fail,
-    timeouts_for,
     warn,
     write_stdout,
 )
+from studio.commands.exits import EXIT_OK, EXIT_USAGE
 from studio.commands.waiting import WaitingLine
 from studio.config import Settings
 from studio.textsafe import clean, clean_line
@@ -112,13 +109,10 @@ def run_ask(args: argparse.Namespace) -> int:
     settings = settings_or_fail(demo=args.demo)
     prompt = read_prompt(args.prompt, sys.stdin)
     messages = build_messages(prompt, args.system, args.attach)
-    with open_gateway(settings, demo=args.demo) as gateway:
-        return asyncio.run(_ask(args, settings, gateway, messages))
+    return asyncio.run(_ask(args, settings, messages))
 
 
-async def _ask(
-    args: argparse.Namespace, settings: Settings, gateway: Gateway, messages: list[JSON]
-) -> int:
+async def _ask(args: argparse.Namespace, settings: Settings, messages: list[JSON]) -> int:
     model = args.model or settings.default_model
     params = {"temperature": args.temperature, "max_tokens": args.max_tokens}
     out = _Output(sys.stdout, raw=args.raw)
@@ -132,13 +126,8 @@ async def _ask(
         waiting.clear()
         _announce_retry(attempt, delay, err)
 
-    async with AnyFastClient(
-        api_key=gateway.api_key,
-        base_url=gateway.base_url,
-        max_retries=settings.max_retries,
-        timeouts=timeouts_for(settings),
-        on_retry=on_retry,
-    ) as client:
+    async with open_gateway(settings, demo=args.demo, on_retry=on_retry) as gateway:
+        client = await gateway.client()
         waiting.start()
         try:
             if args.no_stream:

@@ -1,4 +1,5 @@
-"""What every headless command needs: settings, a gateway (real or demo) and a client."""
+"""What every headless command needs: settings, a gateway (real or demo), errors worded for a
+person with their exit code, and safe writes on stdout."""
 
 from __future__ import annotations
 
@@ -6,9 +7,6 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
@@ -19,37 +17,14 @@ from studio.api.errors import (
     describe,
     redact,
 )
-from studio.cli import EXIT_AUTH, EXIT_FAILED, EXIT_USAGE
+from studio.commands.exits import EXIT_AUTH, EXIT_FAILED, EXIT_STORE, EXIT_USAGE
 from studio.config import ConfigError, Settings, load_settings, plain_http_warning
-from studio.paths import data_dir, ensure_dir, state_dir
+from studio.gateway import Gateway
+from studio.paths import ensure_dir, state_dir
 from studio.textsafe import clean_line
 
 if TYPE_CHECKING:
-    from studio.api.http import Timeouts
-    from studio.emulator import EmulatorConfig
-
-DEMO_TOKEN_RATE = 150.0
-"""Demo replies stream visibly but finish in a couple of seconds."""
-
-DEMO_VIDEO_SECONDS = 20.0
-"""Demo video jobs finish in well under a minute, so the whole flow can be tried at once."""
-
-DEMO_GATEWAY_FOLDER = "demo-gateway"
-"""Under the data dir: the demo emulator's tasks and files, shared by every Studio process."""
-
-
-def demo_emulator_config() -> EmulatorConfig:
-    """The demo emulator's settings: paced replies, short videos, tasks kept in the data dir
-    (so a demo job survives a restart and a later command sees it, as with the real gateway)."""
-    from studio.emulator import EmulatorConfig
-
-    return EmulatorConfig(
-        api_key=None,
-        token_rate=DEMO_TOKEN_RATE,
-        video_seconds=DEMO_VIDEO_SECONDS,
-        data_dir=str(data_dir() / DEMO_GATEWAY_FOLDER),
-    )
-
+    from studio.api.http import RetryCallback
 
 class CommandError(Exception):
     """A failure already worded for a person, with the exit code to use."""
@@ -109,13 +84,6 @@ def discard_stdout() -> None:
         pass
 
 
-@dataclass(frozen=True, slots=True)
-class Gateway:
-    base_url: str
-    api_key: str
-    demo: bool
-
-
 def settings_or_fail(*, demo: bool = False) -> Settings:
     """The settings, their warnings said on stderr: a config file others may read, unknown
     keys, a plain-http base URL (unless ``demo``, which does not use it)."""
@@ -130,32 +98,18 @@ def settings_or_fail(*, demo: bool = False) -> Settings:
     return settings
 
 
-@contextmanager
-def open_gateway(settings: Settings, *, demo: bool) -> Iterator[Gateway]:
-    """The configured gateway, or the built-in emulator running in-process for ``--demo``."""
-    if not demo:
-        if not settings.api_key:
-            raise CommandError(
-                "no API key: set ANYFAST_API_KEY, run `studio config set api_key sk-...`, "
-                "or add --demo to try the built-in emulator",
-                EXIT_AUTH,
-            )
-        yield Gateway(settings.base_url, settings.api_key, demo=False)
-        return
-    from studio.emulator import EmulatorServer
-
-    with EmulatorServer(demo_emulator_config()) as emu:
-        yield Gateway(emu.base_url, emu.api_key, demo=True)
-
-
-def timeouts_for(settings: Settings) -> Timeouts:
-    from studio.api.http import Timeouts  # httpx: not before the TUI's first frame
-
-    return Timeouts(
-        stream_idle=settings.stream_idle_timeout,
-        stream_stall=settings.stream_stall_timeout,
-        request=settings.request_timeout,
-    )
+def open_gateway(
+    settings: Settings, *, demo: bool, on_retry: RetryCallback | None = None
+) -> Gateway:
+    """The configured gateway, or the built-in emulator (started on first use) for ``--demo``;
+    without a key and without ``--demo``, a CommandError (exit 3) that says how to set one."""
+    if not demo and not settings.api_key:
+        raise CommandError(
+            "no API key: set ANYFAST_API_KEY, run `studio config set api_key sk-...`, "
+            "or add --demo to try the built-in emulator",
+            EXIT_AUTH,
+        )
+    return Gateway(settings, demo=demo, on_retry=on_retry)
 
 
 def exit_code_for(exc: AnyFastError) -> int:
@@ -186,7 +140,6 @@ def handle_error(exc: Exception) -> int:
     from studio.store.models import StoreError  # here: most commands never load the store
 
     if isinstance(exc, StoreError):  # its message names the file and says what to do
-        from studio.cli import EXIT_STORE
         from studio.store.errors import StoreUnavailable
 
         say(str(exc))

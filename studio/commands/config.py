@@ -6,8 +6,8 @@ import argparse
 import getpass
 import sys
 
-from studio.cli import EXIT_OK, EXIT_USAGE
 from studio.commands.common import CommandError, warn
+from studio.commands.exits import EXIT_OK, EXIT_USAGE
 from studio.config import (
     ConfigError,
     describe_settings,

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio import paths
-from studio.cli import EXIT_FAILED, EXIT_OK
+from studio.commands.exits import EXIT_FAILED, EXIT_OK
 from studio.config import ConfigError, Settings, load_settings
+from studio.gateway import Gateway
 from studio.textsafe import clean_line
 
 GATEWAY_TIMEOUT = 5.0
@@ -101,23 +102,21 @@ def check_key(settings: Settings | None, *, demo: bool) -> Check:
 
 def check_gateway(settings: Settings | None, *, demo: bool, timeout: float) -> Check:
     """``GET /v1/models`` with a short timeout and no retries."""
-    if demo:
-        from studio.emulator import EmulatorConfig, EmulatorServer
-
-        with EmulatorServer(EmulatorConfig(api_key=None)) as emu:
-            return _ask_for_models(emu.api_key, emu.base_url, "the built-in emulator", timeout)
+    if demo:  # the built-in emulator, keeping nothing on disk: the doctor creates nothing
+        gateway = Gateway(settings or Settings(), demo=True, keep_demo_tasks=False)
+        return _ask_for_models(gateway, "the built-in emulator", timeout)
     if settings is None or not settings.api_key:
         why = "no API key" if settings is not None else "the config file did not load"
         return Check("gateway", Status.SKIPPED, f"not checked: {why} (see above)")
-    return _ask_for_models(settings.api_key, settings.base_url, settings.base_url, timeout)
+    return _ask_for_models(Gateway(settings, demo=False), settings.base_url, timeout)
 
 
-def _ask_for_models(api_key: str, base_url: str, name: str, timeout: float) -> Check:
+def _ask_for_models(gateway: Gateway, name: str, timeout: float) -> Check:
     from studio.api.errors import AnyFastError, AuthenticationError, describe
 
     started = time.monotonic()
     try:
-        count = asyncio.run(_count_models(api_key, base_url, timeout))
+        count = asyncio.run(_count_models(gateway, timeout))
     except AuthenticationError as exc:
         return Check(
             "gateway",
@@ -146,16 +145,9 @@ def _ask_for_models(api_key: str, base_url: str, name: str, timeout: float) -> C
     )
 
 
-async def _count_models(api_key: str, base_url: str, seconds: float) -> int:
-    from studio.api.client import AnyFastClient
-    from studio.api.http import Timeouts
-
-    limits = Timeouts(connect=seconds, write=seconds, pool=seconds, request=seconds)
-    async with (
-        asyncio.timeout(seconds + 1),  # the client's own timeouts should answer first
-        AnyFastClient(api_key=api_key, base_url=base_url, max_retries=0, timeouts=limits) as client,
-    ):
-        return len(await client.list_models())
+async def _count_models(gateway: Gateway, seconds: float) -> int:
+    async with gateway:
+        return len(await gateway.list_models_once(seconds))
 
 
 def check_store() -> Check:

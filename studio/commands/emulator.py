@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from studio.cli import EXIT_OK, EXIT_USAGE
+from studio.commands.exits import EXIT_OK, EXIT_USAGE
 
 
 def run_emulator(args: argparse.Namespace) -> int:

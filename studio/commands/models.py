@@ -7,17 +7,10 @@ import asyncio
 import json
 import re
 
-from studio.api.client import AnyFastClient
 from studio.api.types import ModelInfo
-from studio.cli import EXIT_OK
-from studio.commands.common import (
-    encodable,
-    open_gateway,
-    settings_or_fail,
-    timeouts_for,
-    write_stdout,
-)
-from studio.config import Settings
+from studio.commands.common import encodable, open_gateway, settings_or_fail, write_stdout
+from studio.commands.exits import EXIT_OK
+from studio.gateway import Gateway
 from studio.textsafe import clean_line
 
 # What JSON leaves raw with ensure_ascii=False but a terminal must not get: DEL, C1 controls, bidi
@@ -47,18 +40,13 @@ def model_table(models: list[ModelInfo]) -> str:
 
 def run_models(args: argparse.Namespace) -> int:
     settings = settings_or_fail(demo=args.demo)
-    with open_gateway(settings, demo=args.demo) as gateway:
-        models = asyncio.run(_fetch(gateway.api_key, gateway.base_url, settings))
+    models = asyncio.run(_fetch(open_gateway(settings, demo=args.demo)))
     text = safe_json([m.raw for m in models]) + "\n" if args.json else model_table(models)
     write_stdout(encodable(text))
     return EXIT_OK
 
 
-async def _fetch(api_key: str, base_url: str, settings: Settings) -> list[ModelInfo]:
-    async with AnyFastClient(
-        api_key=api_key,
-        base_url=base_url,
-        max_retries=settings.max_retries,
-        timeouts=timeouts_for(settings),
-    ) as client:
+async def _fetch(gateway: Gateway) -> list[ModelInfo]:
+    async with gateway:
+        client = await gateway.client()
         return await client.list_models()

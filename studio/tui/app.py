@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from textual.driver import Driver
 from textual.notifications import SeverityLevel
 
 from studio.config import Settings, set_value
+from studio.gateway import Gateway
 from studio.paths import data_dir, ensure_dir
 from studio.store import NewAttachment, Store, StoreUnavailable
 from studio.textsafe import clean, clean_line
@@ -26,7 +26,6 @@ from studio.tui.compat import (
     remember_copied,
     write_to_terminal,
 )
-from studio.tui.gateway import Gateway
 
 if TYPE_CHECKING:
     from studio.jobs import EngineConfig
@@ -136,9 +135,7 @@ class StudioApp(ErrorHookApp[None]):
             return False
         if self.store_failure is None:
             self.store_failure = failure
-            from studio.cli import EXIT_STORE
-
-            self.exit(return_code=EXIT_STORE)
+            self.exit(return_code=1)  # run_app raises the failure: the CLI picks the exit code
         return True
 
     def on_mount(self) -> None:
@@ -373,15 +370,16 @@ class StudioApp(ErrorHookApp[None]):
 
 
 def run_app(settings: Settings, *, demo: bool) -> int:
-    """Run the TUI until the user quits; returns the exit code."""
+    """Run the TUI until the user quits; returns the exit code. A database that cannot be used,
+    at start-up or while the app ran, raises :class:`StoreUnavailable` (after Textual has given
+    the terminal back) for the command line to report."""
     import gc
 
-    from studio.cli import EXIT_STORE
     from studio.tui import previews
     from studio.tui.heap import HeapFreeze
 
     # First, before Textual takes the terminal: a database that cannot be used stops Studio
-    # here with its one sentence on stderr (``studio.commands.common.handle_error``, exit 4).
+    # here, before the terminal is taken (the command line says its one sentence on stderr).
     store = Store.open()
     previews.prepare()  # must happen before Textual takes over the terminal
     # Rendering makes many short-lived objects: a larger young generation lets them die young
@@ -401,8 +399,7 @@ def run_app(settings: Settings, *, demo: bool) -> int:
     gc.disable()
     gc.freeze()
     if app.store_failure is not None:
-        print(f"studio: {clean_line(str(app.store_failure))}", file=sys.stderr)
-        return EXIT_STORE
+        raise app.store_failure
     return app.return_code or 0
 
 

@@ -16,7 +16,8 @@ from typing import IO
 
 import pytest
 
-from studio.cli import EXIT_AUTH, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from studio.cli import main
+from studio.commands.exits import EXIT_AUTH, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from studio.emulator import EmulatorServer
 
 from .test_client_media import png

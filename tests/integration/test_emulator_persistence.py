@@ -12,10 +12,10 @@ import httpx
 
 from studio.api import AnyFastClient
 from studio.api.download import Downloader
-from studio.commands.common import DEMO_GATEWAY_FOLDER, demo_emulator_config
 from studio.emulator import EmulatorConfig, EmulatorServer
 from studio.emulator.store import KEEP_SECONDS
 from studio.emulator.tasks import sample_video
+from studio.gateway import DEMO_GATEWAY_FOLDER, demo_emulator_config
 from studio.jobs import EngineConfig, JobEngine, JobState
 from studio.paths import data_dir
 from studio.store import Store

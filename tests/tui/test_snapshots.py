@@ -17,9 +17,9 @@ from textual.pilot import Pilot
 from studio.api.types import Usage
 from studio.config import Settings
 from studio.emulator.replies import Prompt, reply_tokens
+from studio.gateway import Gateway
 from studio.store import MessageStatus, Role, Store
 from studio.tui.app import StudioApp
-from studio.tui.gateway import Gateway
 from studio.tui.screens.model_picker import ModelPicker
 from studio.tui.widgets.conversation_list import ConversationList
 
