@@ -11,7 +11,15 @@ from typing import TextIO
 
 from studio.api import media
 from studio.api.errors import AnyFastError, StreamError
-from studio.api.types import JSON, Usage, finish_note
+from studio.api.types import Usage, finish_note
+from studio.chat import (
+    ChatSession,
+    MemoryRecords,
+    ReplyDelta,
+    ReplyFailed,
+    ReplyFinished,
+    ReplyWarning,
+)
 from studio.commands.common import (
     CommandError,
     encodable,
@@ -24,6 +32,7 @@ from studio.commands.common import (
 from studio.commands.exits import EXIT_OK, EXIT_USAGE
 from studio.commands.waiting import WaitingLine
 from studio.config import Settings
+from studio.store import NewAttachment, Role
 from studio.textsafe import clean, clean_line
 
 MAX_TEMPERATURE = 2.0
@@ -96,25 +105,35 @@ def read_prompt(words: list[str], stdin: TextIO) -> str:
     return prompt
 
 
-def build_messages(prompt: str, system: str | None, attachments: list[str]) -> list[JSON]:
-    messages: list[JSON] = []
-    if system:
-        messages.append({"role": "system", "content": system})
-    messages.append({"role": "user", "content": media.chat_content(prompt, attachments)})
-    return messages
+def build_conversation(
+    args: argparse.Namespace, model: str, prompt: str, attachments: list[str]
+) -> MemoryRecords:
+    """The conversation asked about, in memory (``ask`` saves nothing): the system prompt,
+    the parameters, and the prompt with its images (read now, as data URIs or URLs)."""
+    records = MemoryRecords(
+        model=model,
+        system_prompt=args.system,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+    )
+    images = [
+        NewAttachment(name=source, mime="image/*", url=media.image_data_uri(source))
+        for source in attachments
+    ]
+    records.add_message(records.conversation.id, Role.USER, prompt, attachments=images)
+    return records
 
 
 def run_ask(args: argparse.Namespace) -> int:
     check_args(args)
     settings = settings_or_fail(demo=args.demo)
     prompt = read_prompt(args.prompt, sys.stdin)
-    messages = build_messages(prompt, args.system, args.attach)
-    return asyncio.run(_ask(args, settings, messages))
+    records = build_conversation(args, args.model or settings.default_model, prompt, args.attach)
+    return asyncio.run(_ask(args, settings, records))
 
 
-async def _ask(args: argparse.Namespace, settings: Settings, messages: list[JSON]) -> int:
-    model = args.model or settings.default_model
-    params = {"temperature": args.temperature, "max_tokens": args.max_tokens}
+async def _ask(args: argparse.Namespace, settings: Settings, records: MemoryRecords) -> int:
+    model = records.conversation.model or settings.default_model
     out = _Output(sys.stdout, raw=args.raw)
     started = time.monotonic()
     usage: Usage | None = None
@@ -127,37 +146,28 @@ async def _ask(args: argparse.Namespace, settings: Settings, messages: list[JSON
         _announce_retry(attempt, delay, err)
 
     async with open_gateway(settings, demo=args.demo, on_retry=on_retry) as gateway:
-        client = await gateway.client()
+        session = ChatSession(
+            records,
+            records.conversation.id,
+            gateway.client,
+            default_model=lambda: model,
+            stream=not args.no_stream,
+        )
+        reply = session.start_reply()
+        assert reply is not None  # the conversation in memory is always there
         waiting.start()
         try:
-            if args.no_stream:
-                reply = await client.chat(model, messages, **params)
-                waiting.stop()
-                finish = reply.finish_reason
-                if args.reasoning and reply.reasoning:
-                    print(clean(reply.reasoning), file=sys.stderr)
-                out.write(reply.content)
-                usage = reply.usage
-            else:
-                async for delta in client.stream_chat(model, messages, **params):
-                    if delta.reasoning and args.reasoning:
-                        waiting.stop()
-                        sys.stderr.write(clean(delta.reasoning))
-                        sys.stderr.flush()
-                    elif delta.reasoning:
-                        waiting.text = "the model is thinking"
-                    if delta.content:
-                        waiting.stop()
-                        out.write(delta.content)
-                    if delta.usage:
-                        usage = delta.usage
-                    if delta.finish_reason:
-                        finish = delta.finish_reason
-                    if delta.warning:  # trouble after a complete reply: worth a note only
-                        warnings.append(delta.warning)
-        except StreamError:
-            out.end()  # the partial reply stays on stdout; the error follows on stderr
-            raise
+            async for event in reply:
+                if isinstance(event, ReplyDelta):
+                    _show_delta(event, args, out, waiting)
+                elif isinstance(event, ReplyWarning):  # trouble after a complete reply
+                    warnings.append(event.text)
+                elif isinstance(event, ReplyFailed):
+                    if isinstance(event.error, StreamError):
+                        out.end()  # the partial reply stays on stdout; the error follows
+                    raise event.error
+                elif isinstance(event, ReplyFinished):
+                    usage, finish = event.usage, event.finish_reason
         finally:
             waiting.stop()
     out.end()
@@ -167,6 +177,26 @@ async def _ask(args: argparse.Namespace, settings: Settings, messages: list[JSON
     if not args.quiet:
         _print_usage(model, usage, time.monotonic() - started, demo=gateway.demo)
     return EXIT_OK
+
+
+def _show_delta(
+    delta: ReplyDelta, args: argparse.Namespace, out: _Output, waiting: WaitingLine
+) -> None:
+    """A piece of the reply on stdout; its reasoning on stderr with ``--reasoning``, else the
+    waiting line says the model is thinking."""
+    if args.no_stream:  # the whole reply at once: its reasoning first, on a line of its own
+        waiting.stop()
+        if args.reasoning and delta.reasoning:
+            print(clean(delta.reasoning), file=sys.stderr)
+    elif delta.reasoning and args.reasoning:
+        waiting.stop()
+        sys.stderr.write(clean(delta.reasoning))
+        sys.stderr.flush()
+    elif delta.reasoning:
+        waiting.text = "the model is thinking"
+    if delta.content:
+        waiting.stop()
+        out.write(delta.content)
 
 
 class _Output:
