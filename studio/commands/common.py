@@ -26,6 +26,7 @@ from studio.textsafe import clean_line
 if TYPE_CHECKING:
     from studio.api.http import RetryCallback
 
+
 class CommandError(Exception):
     """A failure already worded for a person, with the exit code to use."""
 

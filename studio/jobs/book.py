@@ -14,10 +14,10 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from studio.jobs.models import Job
+from studio.store.job_records import Job
 from studio.store.models import NotFoundError
 
-if TYPE_CHECKING:  # the store imports studio.jobs.models: no runtime cycle
+if TYPE_CHECKING:  # the store is below the jobs: a type only, kept light
     from studio.store.store import Store
 
 log = logging.getLogger("studio.jobs")

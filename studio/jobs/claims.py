@@ -9,7 +9,7 @@ import logging
 
 from studio.jobs.context import INTERRUPTED, EngineContext
 from studio.jobs.downloads import Downloads
-from studio.jobs.models import Claim, JobState
+from studio.store.job_records import Claim, JobState
 from studio.store.models import StoreError
 
 log = logging.getLogger("studio.jobs")

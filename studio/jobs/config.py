@@ -14,7 +14,7 @@ from typing import Any
 
 from studio import paths
 from studio.config import Settings
-from studio.jobs.models import JobProvider
+from studio.store.job_records import JobProvider
 
 HOUR = 3600.0
 DAY = 24 * HOUR

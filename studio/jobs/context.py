@@ -15,9 +15,10 @@ from studio.api.client import AnyFastClient
 from studio.api.errors import AnyFastError, APIConnectionError, APITimeoutError, RateLimitError
 from studio.jobs.book import JobBook
 from studio.jobs.config import EngineConfig
-from studio.jobs.models import Job, JobActionError, JobState
+from studio.jobs.errors import JobActionError
 from studio.jobs.results import ResultSaver
 from studio.jobs.scheduler import Scheduler
+from studio.store.job_records import Job, JobState
 from studio.store.models import NotFoundError
 
 if TYPE_CHECKING:

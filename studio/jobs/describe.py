@@ -1,9 +1,9 @@
 """Facts about a job for the places that describe it (the sidebar, the job view, the reports
-in conversations). Plain data over :class:`~studio.jobs.models.Job`: no Textual here."""
+in conversations). Plain data over :class:`~studio.store.job_records.Job`: no Textual here."""
 
 from __future__ import annotations
 
-from studio.jobs.models import Job
+from studio.store.job_records import Job
 
 
 def item_errors(job: Job) -> list[dict[str, object]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from studio.api.download import DownloadError
 from studio.jobs.context import EngineContext
-from studio.jobs.models import JobState
+from studio.store.job_records import JobState
 
 log = logging.getLogger("studio.jobs")
 

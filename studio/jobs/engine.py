@@ -31,7 +31,7 @@ from studio.jobs.claims import ClaimKeeper
 from studio.jobs.config import EngineConfig
 from studio.jobs.context import EngineContext
 from studio.jobs.downloads import Downloads
-from studio.jobs.models import Job, JobActionError, JobKind, JobProvider, JobState
+from studio.jobs.errors import JobActionError
 from studio.jobs.polling import Poller
 from studio.jobs.rechecking import Rechecker
 from studio.jobs.requests import MediaRequest
@@ -39,6 +39,7 @@ from studio.jobs.results import ResultSaver
 from studio.jobs.scheduler import Scheduler
 from studio.jobs.submission import kling_model
 from studio.jobs.submitter import Submitter
+from studio.store.job_records import Job, JobKind, JobProvider, JobState
 from studio.store.jobs import engine_owner
 from studio.store.models import StoreError
 

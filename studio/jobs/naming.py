@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from studio.api.download import PART_SUFFIX
-from studio.jobs.models import Job, JobFile, JobKind
+from studio.store.job_records import Job, JobFile, JobKind
 
 SIDECAR_SUFFIX = ".json"
 SLUG_LENGTH = 40

@@ -10,9 +10,9 @@ from studio.api.errors import AnyFastError, TaskNotFoundError
 from studio.api.types import Provider, VideoTask
 from studio.jobs.context import EngineContext, short_error
 from studio.jobs.downloads import Downloads
-from studio.jobs.models import Job, JobState
 from studio.jobs.schedule import add_progress_point, error_delay, job_state_for, poll_delay
 from studio.jobs.submission import trimmed
+from studio.store.job_records import Job, JobState
 
 
 class Poller:

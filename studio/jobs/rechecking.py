@@ -17,9 +17,10 @@ from studio.api.errors import AnyFastError, TaskNotFoundError
 from studio.jobs.claims import ClaimKeeper
 from studio.jobs.context import EngineContext, held_elsewhere
 from studio.jobs.downloads import Downloads
-from studio.jobs.models import Job, JobActionError, JobFile, JobKind, JobState
+from studio.jobs.errors import JobActionError
 from studio.jobs.polling import Poller
 from studio.jobs.submitter import Submitter
+from studio.store.job_records import Job, JobFile, JobKind, JobState
 
 CANNOT_RECHECK = (
     "No task id was recorded for this job, so there is nothing to check: the request may or "

@@ -11,7 +11,7 @@ from typing import Any
 from studio.api import media
 from studio.api.errors import MediaInputError
 from studio.api.validation import check_kling, check_seedance
-from studio.jobs.models import JobProvider
+from studio.store.job_records import JobProvider
 
 IMAGE_DEFAULTS: dict[str, Any] = {"size": "2K", "response_format": "url", "watermark": False}
 SEEDANCE_DEFAULTS: dict[str, Any] = {

@@ -22,7 +22,6 @@ from studio.api.download import (
     part_path,
 )
 from studio.api.media import sniff_mime
-from studio.jobs.models import Job, JobFile
 from studio.jobs.naming import (
     DEFAULT_EXTENSION,
     base_name,
@@ -32,6 +31,7 @@ from studio.jobs.naming import (
     sidecar_path,
     unique_path,
 )
+from studio.store.job_records import Job, JobFile
 
 FILE_MODE = 0o600
 

@@ -7,7 +7,7 @@ import random
 
 from studio.api.types import TaskState
 from studio.jobs.config import EngineConfig
-from studio.jobs.models import JobProvider, JobState
+from studio.store.job_records import JobProvider, JobState
 
 TASK_TO_JOB: dict[TaskState, JobState] = {
     TaskState.PENDING: JobState.QUEUED,

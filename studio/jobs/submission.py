@@ -14,7 +14,7 @@ from typing import Any
 from studio.api.client import KLING_ACTIONS, AnyFastClient
 from studio.api.media import image_data_uri, image_for_kling
 from studio.api.types import ImageResult, VideoTask
-from studio.jobs.models import Job, JobProvider
+from studio.store.job_records import Job, JobProvider
 
 MAX_PARAMS_BYTES = 64 * 1024 * 1024
 """The most a job's parameters (inline images included) may weigh in the store."""

@@ -14,9 +14,9 @@ from studio.api.errors import AnyFastError, MediaInputError, ProtocolError
 from studio.api.types import ImageResult, VideoTask
 from studio.jobs.context import INTERRUPTED, EngineContext, short_error
 from studio.jobs.downloads import Downloads
-from studio.jobs.models import Job, JobKind, JobProvider, JobState
 from studio.jobs.schedule import job_state_for, poll_delay, submit_delay
 from studio.jobs.submission import prepare_params, send, trimmed
+from studio.store.job_records import Job, JobKind, JobProvider, JobState
 
 log = logging.getLogger("studio.jobs")
 

@@ -13,7 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from studio.jobs.models import (
+from studio.store.base import StoreBase, last_rowid
+from studio.store.job_records import (
     ACTIVE_STATES,
     Claim,
     Job,
@@ -23,7 +24,6 @@ from studio.jobs.models import (
     JobState,
     estimate_eta,
 )
-from studio.store.base import StoreBase, last_rowid
 from studio.store.messages import HOST, writer_alive
 from studio.store.models import NotFoundError
 

@@ -28,7 +28,8 @@ from studio.store.watch import JobChanges, JobWatcher
 from studio.tui.job_reports import JobReporter, placeholder_text
 
 if TYPE_CHECKING:
-    from studio.jobs import EngineConfig, JobEngine
+    from studio.jobs import EngineConfig
+    from studio.jobs.engine import JobEngine
     from studio.jobs.requests import MediaRequest
     from studio.tui.app import StudioApp
 
@@ -84,7 +85,8 @@ class JobsController:
     async def _start(self) -> JobEngine:
         # The engine's modules bring httpx: loaded here, after the first frame.
         from studio.api.download import Downloader
-        from studio.jobs import EngineConfig, JobEngine
+        from studio.jobs import EngineConfig
+        from studio.jobs.engine import JobEngine
 
         app = self.app
         first = self.watcher.poll()  # every job in the store (the newest 500)

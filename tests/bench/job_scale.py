@@ -100,7 +100,8 @@ from textual.widgets import OptionList
 from studio.api import AnyFastClient
 from studio.api.download import Downloader
 from studio.config import Settings
-from studio.jobs import EngineConfig, Job, JobEngine, JobProvider, JobState
+from studio.jobs import EngineConfig, Job, JobProvider, JobState
+from studio.jobs.engine import JobEngine
 from studio.jobs.requests import MediaRequest
 from studio.store import Store
 from studio.tui.app import StudioApp

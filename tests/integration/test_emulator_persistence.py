@@ -16,7 +16,8 @@ from studio.emulator import EmulatorConfig, EmulatorServer
 from studio.emulator.store import KEEP_SECONDS
 from studio.emulator.tasks import sample_video
 from studio.gateway import DEMO_GATEWAY_FOLDER, demo_emulator_config
-from studio.jobs import EngineConfig, JobEngine, JobState
+from studio.jobs import EngineConfig, JobState
+from studio.jobs.engine import JobEngine
 from studio.paths import data_dir
 from studio.store import Store
 

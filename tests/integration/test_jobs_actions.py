@@ -14,7 +14,8 @@ import pytest
 from studio.api import AnyFastClient
 from studio.api.download import Downloader
 from studio.emulator import EmulatorServer
-from studio.jobs import Job, JobActionError, JobEngine, JobKind, JobProvider, JobState
+from studio.jobs import Job, JobActionError, JobKind, JobProvider, JobState
+from studio.jobs.engine import JobEngine
 from studio.store import Store
 
 from .test_jobs_engine import (

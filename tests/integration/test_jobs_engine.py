@@ -18,7 +18,8 @@ from studio.api import AnyFastClient, MediaInputError
 from studio.api.download import Downloader
 from studio.emulator import EmulatorServer
 from studio.emulator.tasks import phase_of
-from studio.jobs import EngineConfig, Job, JobActionError, JobEngine, JobKind, JobProvider, JobState
+from studio.jobs import EngineConfig, Job, JobActionError, JobKind, JobProvider, JobState
+from studio.jobs.engine import JobEngine
 from studio.store import Store
 
 FAST = "[[emulator: seconds=0.6]]"

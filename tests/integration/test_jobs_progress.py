@@ -13,8 +13,9 @@ from studio.api import AnyFastClient
 from studio.api.download import Downloader
 from studio.api.errors import APIConnectionError, APITimeoutError, RateLimitError, ServerError
 from studio.emulator import EmulatorServer
-from studio.jobs import Job, JobEngine, JobState
+from studio.jobs import Job, JobState
 from studio.jobs.context import short_error
+from studio.jobs.engine import JobEngine
 from studio.store import Store
 
 from .test_jobs_engine import FAST, fast_config, finish

@@ -20,7 +20,8 @@ from studio.api import AnyFastClient, Provider, VideoTask
 from studio.api.download import Downloader
 from studio.emulator import EmulatorServer
 from studio.emulator.tasks import sample_video
-from studio.jobs import EngineConfig, Job, JobEngine, JobKind, JobProvider, JobState
+from studio.jobs import EngineConfig, Job, JobKind, JobProvider, JobState
+from studio.jobs.engine import JobEngine
 from studio.store import Store
 from studio.store.messages import HOST
 
@@ -40,7 +41,8 @@ import asyncio, os, sys
 from pathlib import Path
 from studio.api import AnyFastClient
 from studio.api.download import Downloader
-from studio.jobs import EngineConfig, JobEngine
+from studio.jobs import EngineConfig
+from studio.jobs.engine import JobEngine
 from studio.store import Store
 
 async def main(db, media, base_url, prompt):

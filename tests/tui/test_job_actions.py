@@ -18,7 +18,8 @@ from textual.widgets import Button, Input
 
 from studio.config import Settings
 from studio.emulator import EmulatorServer
-from studio.jobs import EngineConfig, Job, JobEngine, JobFile, JobKind, JobProvider, JobState
+from studio.jobs import EngineConfig, Job, JobFile, JobKind, JobProvider, JobState
+from studio.jobs.engine import JobEngine
 from studio.tui.app import StudioApp
 from studio.tui.screens.dialogs import Choice, Confirm, TextPrompt
 from studio.tui.screens.job_detail import JobButtons, JobDetail, JobText

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from studio.api.errors import MediaInputError
-from studio.jobs import JobProvider, JobRequestError, submission
-from studio.jobs.submission import kling_model, prepare_params, trimmed
+from studio.jobs import JobProvider, submission
+from studio.jobs.submission import JobRequestError, kling_model, prepare_params, trimmed
 
 
 def png(path: Path, side: int = 320) -> Path:

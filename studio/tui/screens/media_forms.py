@@ -32,7 +32,6 @@ from studio.api.validation import (
     check_seedance,
     check_seedream,
 )
-from studio.jobs.models import JobProvider
 from studio.jobs.requests import (
     IMAGE_DEFAULTS,
     KLING_DEFAULTS,
@@ -44,6 +43,7 @@ from studio.jobs.requests import (
     check_images,
     video_family,
 )
+from studio.store.job_records import JobProvider
 from studio.textsafe import clean_line
 from studio.tui.widgets.safe_text_area import SafeTextArea
 

@@ -1,7 +1,7 @@
-"""The typed values of the job engine: job states, kinds, providers, result files and jobs.
+"""The job records the store persists: job states, kinds, providers, result files and jobs.
 
-Plain frozen dataclasses and ``StrEnum``\\s, shared by the store (which persists them) and the
-engine (which changes them); nothing here does I/O.
+Plain frozen dataclasses and ``StrEnum``\\s, owned by the store (which persists them) and read
+by the job engine (which changes them through the store); nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -10,11 +10,6 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-
-class JobActionError(ValueError):
-    """An action that makes no sense for a job in its current state (the message says why and
-    what to do instead)."""
 
 
 class JobState(enum.StrEnum):
