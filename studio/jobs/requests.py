@@ -1,16 +1,23 @@
 """What the user asks the job layer for: one typed media request, the rule that tells the two
-video families apart, the defaults ``/image`` and ``/video`` send, and the checks of the image
-files a request names (``anyfast-api.md`` §4.1 and §5.1). Every surface (the F10/F12 forms, a
-``/video`` typed in a conversation, the headless commands) builds requests here."""
+video families apart, the defaults ``/image`` and ``/video`` send, and the request a form's
+fields make (every field checked against the documented limits, the image files it names
+against the provider's, :mod:`studio.jobs.inputs`). Every surface (the F10/F12 forms, a
+``/video`` typed in a conversation, the headless commands) builds its requests here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.api import media
-from studio.api.errors import MediaInputError
-from studio.api.validation import check_kling, check_seedance
+from studio.api.validation import check_kling, check_seedance, check_seedream
+from studio.jobs.inputs import (
+    KLING_IMAGES,
+    SEEDANCE_IMAGES,
+    SEEDREAM_IMAGES,
+    ImageLimits,
+    check_images,
+)
 from studio.store.job_records import JobProvider
 
 IMAGE_DEFAULTS: dict[str, Any] = {"size": "2K", "response_format": "url", "watermark": False}
@@ -75,84 +82,115 @@ def default_request(kind: str, model: str, prompt: str) -> MediaRequest:
     return MediaRequest(JobProvider.SEEDANCE, model, prompt, params=params)
 
 
-# -- input images ---------------------------------------------------------------------------------
+# -- requests from the fields of a form ------------------------------------------------------------
+
+Checked = tuple[MediaRequest | None, dict[str, str]]
+"""A request built from a form's fields, or ``None`` with ``{field: reason}`` for each field
+that would be refused (the documented limits first, then the image files named)."""
 
 
-@dataclass(frozen=True)
-class ImageLimits:
-    """What a provider accepts as an input image (``anyfast-api.md`` §4.1, §5.1)."""
-
-    provider: str
-    max_bytes: int
-    min_side: int = 0
-    max_side: int = 0
-    max_aspect: float = 0.0
-    formats: tuple[str, ...] = ()
-    assets: bool = True
-    """Whether ``asset://`` ids are taken."""
+def split_paths(raw: str) -> list[str]:
+    """The paths (or links) typed in one field, separated by commas or new lines."""
+    return [p.strip() for p in raw.replace("\n", ",").split(",") if p.strip()]
 
 
-SEEDREAM_IMAGES = ImageLimits("Seedream", media.DEFAULT_MAX_BYTES)
-SEEDANCE_IMAGES = ImageLimits(
-    "Seedance", media.DEFAULT_MAX_BYTES, min_side=300, max_side=6000, max_aspect=2.5
-)
-KLING_IMAGES = ImageLimits(
-    "Kling",
-    media.KLING_MAX_BYTES,
-    min_side=media.KLING_MIN_SIDE,
-    max_aspect=media.KLING_MAX_ASPECT,
-    formats=media.KLING_FORMATS,
-    assets=False,
-)
+def _with_images(errors: dict[str, str], files: dict[str, list[str]], limits: ImageLimits) -> None:
+    for name, reason in check_images(files, limits).items():
+        errors.setdefault(name, reason)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / media.MB:.1f} MB"
+def image_request(fields: Mapping[str, str]) -> Checked:
+    """The Seedream request of the image form's ``fields`` (each as typed: model, prompt, size,
+    references, max_images, seed, response_format, and watermark, empty when off)."""
+    refs = split_paths(fields.get("references", ""))
+    values = {k: fields.get(k, "") for k in ("model", "prompt", "size", "max_images", "seed")}
+    errors = check_seedream(**values, references=refs)
+    _with_images(errors, {"references": refs}, SEEDREAM_IMAGES)
+    if errors:
+        return None, errors
+    params: dict[str, Any] = {
+        "size": values["size"] or None,
+        "images": refs,
+        "max_images": int(values["max_images"]) if values["max_images"] else None,
+        "seed": int(values["seed"]) if values["seed"] else None,
+        "watermark": bool(fields.get("watermark")),
+        "response_format": fields.get("response_format") or "url",
+    }
+    return MediaRequest(JobProvider.SEEDREAM, values["model"], values["prompt"], params=params), {}
 
 
-def image_problem(source: str, limits: ImageLimits) -> str | None:
-    """Why the image ``source`` (a path, a ``file://``/http(s) link, an ``asset://`` id) cannot
-    be sent to ``limits.provider``, worded for the field; None when it can. Links are not
-    fetched: the gateway judges those."""
-    lowered = source[:12].lower()
-    if lowered.startswith(("http://", "https://")):
-        return None
-    if lowered.startswith("asset://"):
-        return None if limits.assets else f"{limits.provider} cannot use asset:// ids"
-    try:
-        info = media.describe_image(source)
-    except MediaInputError as exc:  # "Cannot attach NAME: reason", worded for chat
-        return str(exc).removeprefix("Cannot attach ").replace("the pasted image", source)
-    name, who = source, limits.provider
-    if info.size_bytes is not None and info.size_bytes > limits.max_bytes:
-        return (
-            f"{name} is too big ({_megabytes(info.size_bytes)}; "
-            f"{who} takes at most {_megabytes(limits.max_bytes)})"
-        )
-    if limits.formats and info.mime not in limits.formats:
-        kind = (info.mime or "unknown").split("/")[-1].upper()
-        return f"{name} is {kind}; {who} takes JPEG or PNG only"
-    if info.width is None or info.height is None:
-        if limits.min_side or limits.max_side or limits.max_aspect:
-            return f"{name}: the image header is damaged (its size cannot be read)"
-        return None
-    width, height = info.width, info.height
-    if limits.min_side and min(width, height) < limits.min_side:
-        return f"{name} is {width}×{height} px; {who} needs at least {limits.min_side} px a side"
-    if limits.max_side and max(width, height) > limits.max_side:
-        return f"{name} is {width}×{height} px; {who} takes at most {limits.max_side} px a side"
-    if limits.max_aspect and max(width, height) > limits.max_aspect * min(width, height):
-        return f"{name} is {width}×{height} px; {who} takes aspect ratios up to 2.5:1"
-    return None
+def video_request(kind: str, fields: Mapping[str, str]) -> Checked:
+    """The request of the video form's ``fields`` (each as typed; audio empty when off) for
+    ``kind``: ``seedance``, or ``kling:`` and the Kling action."""
+    if kind == "seedance":
+        return _seedance_request(fields)
+    return _kling_request(kind.split(":", 1)[1], fields)
 
 
-def check_images(fields: dict[str, list[str]], limits: ImageLimits) -> dict[str, str]:
-    """``{field: reason}`` for every field naming an image ``limits.provider`` cannot take (the
-    first bad one, and how many more there are)."""
-    errors: dict[str, str] = {}
-    for name, sources in fields.items():
-        problems = [p for p in (image_problem(s, limits) for s in sources) if p]
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            errors[name] = problems[0] + more
-    return errors
+def _seedance_request(fields: Mapping[str, str]) -> Checked:
+    model, prompt = fields.get("model", ""), fields.get("prompt", "")
+    refs = split_paths(fields.get("references", ""))
+    names = ("ratio", "resolution", "duration", "first_frame", "last_frame", "seed")
+    checked = {k: fields.get(k, "") for k in names}
+    errors = check_seedance(model=model, prompt=prompt, references=refs, **checked)
+    files = {
+        "first_frame": split_paths(checked["first_frame"])[:1],
+        "last_frame": split_paths(checked["last_frame"])[:1],
+        "references": refs,
+    }
+    _with_images(errors, files, SEEDANCE_IMAGES)
+    if errors:
+        return None, errors
+    params: dict[str, Any] = {
+        "ratio": checked["ratio"] or None,
+        "resolution": checked["resolution"] or None,
+        "duration": int(checked["duration"]) if checked["duration"] else None,
+        "first_frame": checked["first_frame"] or None,
+        "last_frame": checked["last_frame"] or None,
+        "reference_images": refs,
+        "generate_audio": bool(fields.get("audio")),
+        "seed": int(checked["seed"]) if checked["seed"] else None,
+    }
+    return MediaRequest(JobProvider.SEEDANCE, model, prompt, params=params), {}
+
+
+def _kling_request(action: str, fields: Mapping[str, str]) -> Checked:
+    model, prompt = fields.get("model", ""), fields.get("prompt", "")
+    names = ("negative_prompt", "mode", "duration", "cfg_scale", "image", "image_tail")
+    values = {k: fields.get(k, "") for k in names}
+    values["aspect_ratio"] = fields.get("aspect_ratio", "") if action != "image2video" else ""
+    images = split_paths(fields.get("images", ""))
+    errors = check_kling(
+        action=action,
+        model=model,
+        prompt=prompt,
+        images=images,
+        negative_prompt=values["negative_prompt"],
+        mode=values["mode"],
+        duration=values["duration"],
+        aspect_ratio=values["aspect_ratio"],
+        cfg_scale=values["cfg_scale"],
+        image=values["image"],
+        image_tail=values["image_tail"],
+    )
+    files = {"image": [values["image"]], "image_tail": [values["image_tail"]]}
+    if action == "multi-image2video":
+        files = {"images": images}
+    elif action != "image2video":
+        files = {}
+    _with_images(errors, {n: [p for p in paths if p] for n, paths in files.items()}, KLING_IMAGES)
+    if errors:
+        return None, errors
+    params: dict[str, Any] = {
+        "model_name": model,
+        "negative_prompt": values["negative_prompt"] or None,
+        "mode": values["mode"] or None,
+        "duration": values["duration"] or None,
+        "aspect_ratio": values["aspect_ratio"] or None,
+        "cfg_scale": float(values["cfg_scale"]) if values["cfg_scale"] else None,
+    }
+    if action == "image2video":
+        params |= {"image": values["image"] or None, "image_tail": values["image_tail"] or None}
+    if action == "multi-image2video":
+        params["images"] = images
+    return MediaRequest(JobProvider.KLING, model, prompt, action=action, params=params), {}

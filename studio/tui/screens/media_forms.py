@@ -23,25 +23,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
-from studio.api.validation import (
-    KLING_MODES,
-    KLING_RATIOS,
-    SEEDANCE_RATIOS,
-    SEEDANCE_RESOLUTIONS,
-    check_kling,
-    check_seedance,
-    check_seedream,
-)
+from studio.api.validation import KLING_MODES, KLING_RATIOS, SEEDANCE_RATIOS, SEEDANCE_RESOLUTIONS
 from studio.jobs.requests import (
     IMAGE_DEFAULTS,
     KLING_DEFAULTS,
-    KLING_IMAGES,
     SEEDANCE_DEFAULTS,
-    SEEDANCE_IMAGES,
-    SEEDREAM_IMAGES,
     MediaRequest,
-    check_images,
+    image_request,
     video_family,
+    video_request,
 )
 from studio.store.job_records import JobProvider
 from studio.textsafe import clean_line
@@ -68,16 +58,42 @@ VIDEO_KINDS = (
     ("Kling image → video", "kling:image2video"),
     ("Kling images → video (1–4)", "kling:multi-image2video"),
 )
+IMAGE_FIELDS = (
+    "model",
+    "prompt",
+    "size",
+    "references",
+    "max_images",
+    "seed",
+    "response_format",
+    "watermark",
+)
+VIDEO_FIELDS = (
+    "model",
+    "prompt",
+    "negative_prompt",
+    "ratio",
+    "aspect_ratio",
+    "resolution",
+    "mode",
+    "duration",
+    "cfg_scale",
+    "first_frame",
+    "last_frame",
+    "references",
+    "image",
+    "image_tail",
+    "images",
+    "seed",
+    "audio",
+)
+"""The fields each form hands to ``studio.jobs.requests`` to make its request."""
 
 
 def _path_input(name: str) -> Input:
     """A field of paths: focusing it (a reason shown under it, say) leaves the text
     unselected, so a key pressed to fix one path does not replace them all."""
     return Input(id=name, select_on_focus=False)
-
-
-def _paths(raw: str) -> list[str]:
-    return [p.strip() for p in raw.replace("\n", ",").split(",") if p.strip()]
 
 
 class FormPrompt(SafeTextArea):
@@ -225,30 +241,9 @@ class ImageForm(_Form):
             yield from self.buttons()
 
     def action_submit(self) -> None:
-        refs = _paths(self.value("references"))
-        values = {
-            "model": self.value("model"),
-            "prompt": self.value("prompt"),
-            "size": self.value("size"),
-            "max_images": self.value("max_images"),
-            "seed": self.value("seed"),
-        }
-        errors = check_seedream(**values, references=refs)
-        for name, reason in check_images({"references": refs}, SEEDREAM_IMAGES).items():
-            errors.setdefault(name, reason)
-        if not self.show_errors(errors):
-            return
-        params: dict[str, Any] = {
-            "size": values["size"] or None,
-            "images": refs,
-            "max_images": int(values["max_images"]) if values["max_images"] else None,
-            "seed": int(values["seed"]) if values["seed"] else None,
-            "watermark": bool(self.value("watermark")),
-            "response_format": self.value("response_format") or "url",
-        }
-        self.dismiss(
-            MediaRequest(JobProvider.SEEDREAM, values["model"], values["prompt"], params=params)
-        )
+        request, errors = image_request({name: self.value(name) for name in IMAGE_FIELDS})
+        if self.show_errors(errors) and request is not None:
+            self.dismiss(request)
 
 
 class VideoForm(_Form):
@@ -381,84 +376,7 @@ class VideoForm(_Form):
         self.query_one("#audio").display = "audio" in shown
 
     def action_submit(self) -> None:
-        kind = self.value("kind")
-        model, prompt = self.value("model"), self.value("prompt")
-        if kind == "seedance":
-            refs = _paths(self.value("references"))
-            checked = {
-                "ratio": self.value("ratio"),
-                "resolution": self.value("resolution"),
-                "duration": self.value("duration"),
-                "first_frame": self.value("first_frame"),
-                "last_frame": self.value("last_frame"),
-                "seed": self.value("seed"),
-            }
-            errors = check_seedance(model=model, prompt=prompt, references=refs, **checked)
-            files = {
-                "first_frame": _paths(checked["first_frame"])[:1],
-                "last_frame": _paths(checked["last_frame"])[:1],
-                "references": refs,
-            }
-            for name, reason in check_images(files, SEEDANCE_IMAGES).items():
-                errors.setdefault(name, reason)
-            if not self.show_errors(errors):
-                return
-            params: dict[str, Any] = {
-                "ratio": checked["ratio"] or None,
-                "resolution": checked["resolution"] or None,
-                "duration": int(checked["duration"]) if checked["duration"] else None,
-                "first_frame": checked["first_frame"] or None,
-                "last_frame": checked["last_frame"] or None,
-                "reference_images": refs,
-                "generate_audio": bool(self.value("audio")),
-                "seed": int(checked["seed"]) if checked["seed"] else None,
-            }
-            self.dismiss(MediaRequest(JobProvider.SEEDANCE, model, prompt, params=params))
-            return
-        action = kind.split(":", 1)[1]
-        values = {
-            "negative_prompt": self.value("negative_prompt"),
-            "mode": self.value("mode"),
-            "duration": self.value("duration"),
-            "aspect_ratio": self.value("aspect_ratio") if action != "image2video" else "",
-            "cfg_scale": self.value("cfg_scale"),
-            "image": self.value("image"),
-            "image_tail": self.value("image_tail"),
-        }
-        images = _paths(self.value("images"))
-        errors = check_kling(
-            action=action,
-            model=model,
-            prompt=prompt,
-            images=images,
-            negative_prompt=values["negative_prompt"],
-            mode=values["mode"],
-            duration=values["duration"],
-            aspect_ratio=values["aspect_ratio"],
-            cfg_scale=values["cfg_scale"],
-            image=values["image"],
-            image_tail=values["image_tail"],
-        )
-        files = {"image": [values["image"]], "image_tail": [values["image_tail"]]}
-        if action == "multi-image2video":
-            files = {"images": images}
-        elif action != "image2video":
-            files = {}
-        files = {name: [p for p in sources if p] for name, sources in files.items()}
-        for name, reason in check_images(files, KLING_IMAGES).items():
-            errors.setdefault(name, reason)
-        if not self.show_errors(errors):
-            return
-        params = {
-            "model_name": model,
-            "negative_prompt": values["negative_prompt"] or None,
-            "mode": values["mode"] or None,
-            "duration": values["duration"] or None,
-            "aspect_ratio": values["aspect_ratio"] or None,
-            "cfg_scale": float(values["cfg_scale"]) if values["cfg_scale"] else None,
-        }
-        if action == "image2video":
-            params |= {"image": values["image"] or None, "image_tail": values["image_tail"] or None}
-        if action == "multi-image2video":
-            params["images"] = images
-        self.dismiss(MediaRequest(JobProvider.KLING, model, prompt, action=action, params=params))
+        fields = {name: self.value(name) for name in VIDEO_FIELDS}
+        request, errors = video_request(self.value("kind"), fields)
+        if self.show_errors(errors) and request is not None:
+            self.dismiss(request)
