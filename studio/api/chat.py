@@ -18,7 +18,7 @@ from studio.api.errors import (
 )
 from studio.api.http import RetryBudget, seconds_text
 from studio.api.sse import SSEDecoder
-from studio.api.types import JSON, ChatCompletion, ChatDelta, Usage
+from studio.api.types import JSON, ChatCompletion, ChatDelta, usage_from_json
 
 
 def chat_body(
@@ -45,7 +45,7 @@ def parse_completion(data: Any) -> ChatCompletion:
         content=str(message.get("content") or ""),
         reasoning=str(message.get("reasoning_content") or message.get("reasoning") or ""),
         finish_reason=first.get("finish_reason"),
-        usage=Usage.from_json(obj.get("usage")),
+        usage=usage_from_json(obj.get("usage")),
         raw=obj,
     )
 
@@ -236,12 +236,12 @@ def _delta(obj: JSON) -> ChatDelta | None:
             delta.get("reasoning_content") or delta.get("reasoning") or "",
             delta.get("role"),
             choice.get("finish_reason"),
-            Usage.from_json(usage) if usage else None,
+            usage_from_json(usage) if usage else None,
             obj.get("model"),
             obj.get("id"),
         )
     if usage:
-        return ChatDelta(usage=Usage.from_json(usage), model=obj.get("model"))
+        return ChatDelta(usage=usage_from_json(usage), model=obj.get("model"))
     return None
 
 

@@ -11,31 +11,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.usage import Usage as Usage  # the store persists it too: a leaf below both
+
 JSON = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """Token accounting of one chat reply (or one image generation)."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-    reasoning_tokens: int = 0
-    cached_tokens: int = 0
-
-    @classmethod
-    def from_json(cls, data: Any) -> Usage | None:
-        if not isinstance(data, dict):
-            return None
-        prompt = _int(data.get("prompt_tokens"))
-        completion = _int(data.get("completion_tokens"))
-        total = _int(data.get("total_tokens")) or prompt + completion
-        details = data.get("completion_tokens_details")
-        reasoning = _int(details.get("reasoning_tokens")) if isinstance(details, dict) else 0
-        pdetails = data.get("prompt_tokens_details")
-        cached = _int(pdetails.get("cached_tokens")) if isinstance(pdetails, dict) else 0
-        return cls(prompt, completion, total, reasoning, cached)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +154,20 @@ class VideoTask:
     @property
     def result_url(self) -> str | None:
         return self.result_urls[0] if self.result_urls else None
+
+
+def usage_from_json(data: Any) -> Usage | None:
+    """The ``usage`` object of a chat answer (or an image generation), read defensively."""
+    if not isinstance(data, dict):
+        return None
+    prompt = _int(data.get("prompt_tokens"))
+    completion = _int(data.get("completion_tokens"))
+    total = _int(data.get("total_tokens")) or prompt + completion
+    details = data.get("completion_tokens_details")
+    reasoning = _int(details.get("reasoning_tokens")) if isinstance(details, dict) else 0
+    pdetails = data.get("prompt_tokens_details")
+    cached = _int(pdetails.get("cached_tokens")) if isinstance(pdetails, dict) else 0
+    return Usage(prompt, completion, total, reasoning, cached)
 
 
 def _int(value: Any) -> int:

@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from studio.api.types import Usage
 from studio.store.base import StoreBase, last_rowid
 from studio.store.models import (
     Attachment,
@@ -21,6 +20,7 @@ from studio.store.models import (
     Role,
     StoreError,
 )
+from studio.usage import Usage
 
 SELECT_MESSAGES = (
     "SELECT id, conversation_id, position, role, content, reasoning, status, model,"

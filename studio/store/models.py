@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from studio.api.types import Usage
+from studio.usage import Usage
 
 
 class StoreError(Exception):
