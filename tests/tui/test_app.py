@@ -14,7 +14,8 @@ from studio.emulator import EmulatorServer
 from studio.store import MessageStatus, Role
 from studio.tui.app import StudioApp
 from studio.tui.screens.main import MainScreen
-from studio.tui.widgets.chat_pane import PAGE, ChatPane
+from studio.tui.widgets.chat_pages import PAGE
+from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
 from studio.tui.widgets.message_view import MessageView
 

@@ -15,7 +15,7 @@ from studio.store import MessageStatus, Role, Store
 from studio.tui.app import StudioApp
 from studio.tui.heap import HeapFreeze
 from studio.tui.screens.model_picker import ModelPicker
-from studio.tui.widgets import chat_flows, chat_pane
+from studio.tui.widgets import chat_flows, chat_reply
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.message_view import MessageView
 from studio.tui.widgets.prompt import PromptInput
@@ -354,7 +354,7 @@ async def test_a_reply_the_store_could_not_save_stays_and_is_saved_later(
 async def test_the_next_send_saves_an_unsaved_reply_first(
     make_app: Callable[..., StudioApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(chat_pane, "RETRY_SAVE_EVERY", 3600.0)  # only the send can save it
+    monkeypatch.setattr(chat_reply, "RETRY_SAVE_EVERY", 3600.0)  # only the send can save it
     app = make_app()
     real = Store.finish_reply
     failures = [1]

@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Button, Static
-from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
-from studio.chat import ChatSession, Reply, ReplyDelta
+from studio.chat import ChatSession, Reply
 from studio.chat.history import job_command
-from studio.store import Message, NewAttachment, StoreUnavailable
+from studio.store import Message, NewAttachment
 from studio.textsafe import clean_line
-from studio.tui.heap import HeapFreeze
 from studio.tui.widgets.chat_flows import MessageFlows
 from studio.tui.widgets.chat_jobs import JOB_TICK, JobMessages
+from studio.tui.widgets.chat_pages import HistoryPages
+from studio.tui.widgets.chat_reply import ReplyRunner
 from studio.tui.widgets.message_view import MessageView, chip_label
 from studio.tui.widgets.prompt import PromptInput
 from studio.tui.widgets.status_line import StatusLine
-from studio.tui.widgets.streaming import StreamingMarkdown
 
 if TYPE_CHECKING:
-    from textual.timer import Timer
-
     from studio.tui.app import StudioApp
 
 EMPTY_HINT = """\
@@ -39,11 +35,6 @@ EMPTY_HINT = """\
 Type below and press [b]Enter[/b] (ctrl+j for a newline). [b]f2[/b] picks another model, \
 [b]f3[/b] sets a system prompt, temperature and max tokens, [b]alt+a[/b] attaches an image, \
 [b]ctrl+n[/b] starts another conversation and [b]f1[/b] lists every key."""
-
-PAGE = 30
-"""Messages mounted when a conversation opens; older ones load on demand."""
-RETRY_SAVE_EVERY = 2.0
-"""Seconds between attempts to save a finished reply that the store refused."""
 
 
 class ChatPane(Vertical):
@@ -91,18 +82,11 @@ class ChatPane(Vertical):
     def __init__(self, conversation_id: int) -> None:
         super().__init__(id=f"pane-{conversation_id}", classes="chat-pane")
         self.conversation_id = conversation_id
-        self.streaming_view: MessageView | None = None
-        """The reply streaming now, if any."""
         self.flows = MessageFlows(self)
-        self.pending: list[NewAttachment] = []
-        self._oldest_position: int | None = None
-        self._loading = False
+        self.pages = HistoryPages(self)
+        self.replies = ReplyRunner(self)
         self.job_messages = JobMessages(self)
-        self._reply: Reply | None = None
-        self._reply_worker: Worker[None] | None = None
-        self._retry_timer: Timer | None = None
-        """Saves again the finished replies the store refused, every :data:`RETRY_SAVE_EVERY`
-        s (and before the next write)."""
+        self.pending: list[NewAttachment] = []
 
     # -- what the message flows use, and the keys and calls the pane hands on to them --------------
 
@@ -120,6 +104,11 @@ class ChatPane(Vertical):
             lambda: studio.gateway.client(),
             default_model=lambda: studio.settings.default_model,
         )
+
+    @property
+    def streaming_view(self) -> MessageView | None:
+        """The reply streaming now, if any."""
+        return self.replies.view
 
     @property
     def streaming(self) -> bool:
@@ -194,7 +183,7 @@ class ChatPane(Vertical):
     async def on_mount(self) -> None:
         log = self.query_one(".log", VerticalScroll)
         log.anchor()
-        await self._load_page()
+        await self.pages.load()
         self.watch(log, "scroll_y", self._scrolled, init=False)
         self.studio.jobs.listeners.append(self.refresh_jobs)
         self.set_interval(JOB_TICK, self.refresh_jobs)
@@ -202,64 +191,13 @@ class ChatPane(Vertical):
     async def _scrolled(self, scroll_y: float) -> None:
         """Reaching the top of the log loads the previous page of history."""
         earlier = self.query_one_optional(".earlier", Button)
-        if scroll_y <= 0 and earlier is not None and earlier.display and not self._loading:
-            await self._load_page()
-
-    # -- history ---------------------------------------------------------------------------------
-
-    async def _load_page(self) -> None:
-        self._loading = True
-        try:
-            await self._mount_page()
-        except StoreUnavailable as exc:  # a damaged page: say so here; the rest keeps working
-            await self._show_unreadable(exc)
-        finally:
-            self._loading = False
-
-    async def _show_unreadable(self, error: StoreUnavailable) -> None:
-        log = self.query_one(".log", VerticalScroll)
-        if log.query(".store-error"):
-            return
-        self.hide_empty_hint()
-        text = (
-            f"This conversation cannot be read; other conversations may still open. {error} "
-            "Quit Studio before moving the file."
-        )
-        await log.mount(Static(text, markup=False, classes="store-error"), before=0)
-        self.studio.notify(str(error), severity="error", timeout=30, markup=False)
-
-    async def _mount_page(self) -> None:
-        store = self.studio.store
-        messages = store.messages(
-            self.conversation_id, limit=PAGE, before_position=self._oldest_position
-        )
-        if messages:
-            self._oldest_position = messages[0].position
-        log = self.query_one(".log", VerticalScroll)
-        views = [MessageView(m) for m in messages]
-        if views:
-            self.hide_empty_hint()
-            first = next(iter(log.query(MessageView)), None)
-            await log.mount_all(views, before=first) if first else await log.mount_all(views)
-            self.track_jobs(views)
-        remaining = (
-            bool(messages)
-            and messages[0].position > 1
-            and bool(
-                store.messages(self.conversation_id, limit=1, before_position=messages[0].position)
-            )
-        )
-        earlier = log.query_one_optional(".earlier", Button)
-        if earlier is None and remaining:
-            earlier = Button("Load earlier messages", classes="earlier", compact=True)
-            await log.mount(earlier, before=0)
-        if earlier is not None:
-            earlier.display = remaining
+        if scroll_y <= 0 and earlier is not None and earlier.display and not self.pages.loading:
+            await self.pages.load()
 
     @on(Button.Pressed, ".earlier")
     async def _earlier(self, event: Button.Pressed) -> None:
         event.stop()
-        await self._load_page()
+        await self.pages.load()
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -311,7 +249,7 @@ class ChatPane(Vertical):
             prompt.move_cursor(prompt.document.end)
         self.pending.clear()
         await self._show_pending()
-        await self._append_view(MessageView(sent.message))
+        await self.append_view(MessageView(sent.message))
         if sent.title is not None:
             self.post_message(self.TitleChanged(self.conversation_id, sent.title))
         await self.start_reply()
@@ -331,76 +269,18 @@ class ChatPane(Vertical):
         self.query_one(PromptInput).remember(text)
         if sent.title is not None:
             self.post_message(self.TitleChanged(self.conversation_id, sent.title))
-        await self._append_view(MessageView(sent.message))
+        await self.append_view(MessageView(sent.message))
 
     async def start_reply(self, reply: Reply | None = None) -> None:
         """Stream ``reply`` (by default a new one to the conversation as it stands)."""
         reply = reply or self.session.start_reply()
         if reply is None:
             return
-        view = MessageView(reply.message, streaming=True)
-        await self._append_view(view)
-        self.streaming_view = view
-        self._reply = reply
-        self.post_message(self.StreamingChanged(self.conversation_id, True))
-        self._reply_worker = self._stream_reply(view, reply)
-
-    @work(exclusive=True, group="reply", exit_on_error=False)
-    async def _stream_reply(self, view: MessageView, reply: Reply) -> None:
-        status = self.query_one(StatusLine)
-        status.begin(reply.model)
-        markdown = view.query_one(StreamingMarkdown)
-        HeapFreeze.hold()
-        try:
-            async for event in reply:
-                if type(event) is ReplyDelta and event.content:
-                    status.count()
-                    await markdown.append(event.content)
-        finally:
-            try:
-                ended = await reply.end()
-                if ended.save_error is not None:
-                    self._save_failed(ended.save_error)
-                # The outcome first: its restyle and layout then share the final flush's frame.
-                view.update_message(ended.message)
-                status.end(ended.usage, ended.note)
-                await markdown.finish(reply.text)
-            finally:
-                # Whatever failed above: the pane streams no more and the heap is given back.
-                if self.streaming_view is view:
-                    self.streaming_view = None
-                    self._reply = None
-                self.post_message(self.StreamingChanged(self.conversation_id, False))
-                # After the final frame (the app outlives this pane), or now if it is closing.
-                if not self.app.call_after_refresh(HeapFreeze.release):
-                    HeapFreeze.release()
-
-    # -- saving a finished reply -------------------------------------------------------------------
-
-    def _save_failed(self, error: Exception) -> None:
-        """The store refused a finished reply: it stays on screen as it is, the error is
-        shown, and it is saved again before the next write and every
-        :data:`RETRY_SAVE_EVERY` s."""
-        self._schedule_retry()
-        self.notify(
-            f"Could not save the reply: {error} — it stays on screen and is saved with the "
-            "next successful write.",
-            severity="error",
-            timeout=15,
-            markup=False,
-        )
+        await self.replies.start(reply)
 
     def retry_saves(self) -> None:
         """Save the finished replies the store refused; quietly keep those it still refuses."""
-        for _ in range(self.session.retry_saves()):
-            self.notify("The reply is saved now.", markup=False)
-        if not self.session.unsaved and self._retry_timer is not None:
-            self._retry_timer.stop()
-            self._retry_timer = None
-
-    def _schedule_retry(self) -> None:
-        if self._retry_timer is None and self.is_attached:
-            self._retry_timer = self.set_interval(RETRY_SAVE_EVERY, self.retry_saves)
+        self.replies.retry_saves()
 
     def on_unmount(self) -> None:
         if self.refresh_jobs in self.studio.jobs.listeners:
@@ -423,21 +303,12 @@ class ChatPane(Vertical):
 
     def stop(self) -> bool:
         """Stop the streaming reply, keeping its text; False when nothing streams."""
-        if not self.streaming or self._reply is None:
-            return False
-        self._reply.stop()
-        return True
+        return self.replies.stop()
 
     async def stop_reply(self) -> None:
         """Stop the streaming reply and wait until it is saved as stopped (this pane's reply
         only: the other pane of a split view streams on)."""
-        worker, reply = self._reply_worker, self._reply
-        if worker is None or reply is None or not self.streaming:
-            return
-        reply.stop()
-        # Once the wait is over the worker's ``finally`` has run.
-        with contextlib.suppress(WorkerCancelled, WorkerFailed):
-            await worker.wait()
+        await self.replies.stop_and_wait()
 
     @on(MessageView.Move)
     def _move(self, event: MessageView.Move) -> None:
@@ -515,7 +386,7 @@ class ChatPane(Vertical):
         for hint in self.query(".empty-hint"):
             hint.display = False
 
-    async def _append_view(self, view: MessageView) -> None:
+    async def append_view(self, view: MessageView) -> None:
         self.hide_empty_hint()
         log = self.query_one(".log", VerticalScroll)
         await log.mount(view)
