@@ -170,6 +170,7 @@ async def _ask(args: argparse.Namespace, settings: Settings, records: MemoryReco
                     usage, finish = event.usage, event.finish_reason
         finally:
             waiting.stop()
+            await reply.end()  # a reply left early (closed pipe, full disk) closes its stream
     out.end()
     for warning in warnings:
         warn(warning)
