@@ -29,6 +29,8 @@ from studio.tui.compat import (
 
 if TYPE_CHECKING:
     from studio.jobs import EngineConfig
+    from studio.store import Message
+    from studio.tui.jobs import JobsChanged
 
 
 def _studio_commands() -> type[Provider]:
@@ -109,6 +111,7 @@ class StudioApp(ErrorHookApp[None]):
         from studio.tui.jobs import JobsController
 
         self.jobs = JobsController(self, jobs_config)
+        self._window_title = self.TITLE
         self.job_actions = JobActions(self)
         self.recovered = self.store.recover_interrupted()
         self.keymap: dict[str, str] = {}
@@ -140,6 +143,7 @@ class StudioApp(ErrorHookApp[None]):
 
     def on_mount(self) -> None:
         self.keymap_problems = self.use_keymap(self.settings.keymap)
+        self.jobs.changed.subscribe(self, self._jobs_changed)
         # Textual holds every frame back until the app's start-up (this handler included) is
         # over, so a screen pushed here is laid out and rendered once in vain, then again:
         # push it once start-up is over.
@@ -288,13 +292,19 @@ class StudioApp(ErrorHookApp[None]):
         safe = "".join(ch for ch in clean_line(title) if ch.isprintable())
         self.write_to_terminal(f"\x1b]2;{safe}\x07")
 
-    def message_added(self, message: object) -> None:
-        """A message was added outside a pane (a finished job): show it where it is open."""
-        from studio.tui.screens.main import MainScreen
+    def _jobs_changed(self, change: JobsChanged) -> None:
+        from studio.tui.jobs import window_title
 
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                screen.show_new_message(message)
+        title = window_title(change.running)
+        if title != self._window_title:  # written only when it reads differently
+            self._window_title = title
+            self.set_terminal_title(title)
+
+    def message_added(self, message: Message) -> None:
+        """A message was added outside a pane (a finished job): show it where it is open."""
+        from studio.tui.jobs import MessageWritten
+
+        self.jobs.messages.publish(MessageWritten(message))
 
     async def action_toggle_jobs(self) -> None:
         from studio.tui.screens.main import MainScreen

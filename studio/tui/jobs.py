@@ -1,8 +1,11 @@
 """The app's side of the job engine: start it, throttle its updates, tell the user about jobs.
 
 The engine (``studio.jobs``) knows nothing of Textual; it calls ``on_change(job)`` after every
-committed change. This controller records the change and redraws at most
-:data:`REDRAW_HZ` times a second, never once per poll response. When a job finishes or fails
+committed change. This controller records the change and publishes :class:`JobsChanged` on
+its :attr:`~JobsController.changed` signal at most :data:`REDRAW_HZ` times a second, never once
+per poll response; the screens and widgets that show jobs subscribe to it while they are
+mounted (the controller never calls a screen). Messages written for jobs go out on
+:attr:`~JobsController.messages`. When a job finishes or fails
 :class:`~studio.tui.job_reports.JobReporter` tells the user; what the user asks of jobs is
 carried out by :class:`~studio.tui.job_actions.JobActions`.
 
@@ -18,12 +21,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from textual.signal import Signal
 
 from studio.jobs import Job, JobState
 from studio.paths import media_dir
-from studio.store import MessageStatus, StoreError
+from studio.store import Message, StoreError
 from studio.store.watch import JobChanges, JobWatcher
 from studio.tui.job_reports import JobReporter, placeholder_text
 
@@ -50,8 +56,41 @@ run again or end."""
 log = logging.getLogger("studio.tui.jobs")
 
 
+@dataclass(frozen=True)
+class JobsChanged:
+    """Jobs changed (here or in another window) since the last redraw."""
+
+    jobs: Mapping[int, Job]
+    """Every job as it stands, by id (the controller's own mapping: read, never change it)."""
+    removed: frozenset[int] = frozenset()
+    """Jobs removed in another window since: their details close if they are in front."""
+    told: frozenset[int] = frozenset()
+    """Of those, the ones whose removal the user was already told of (a question closed)."""
+
+    @property
+    def running(self) -> int:
+        """How many jobs an engine works on."""
+        return sum(1 for job in self.jobs.values() if job.state.is_active)
+
+
+@dataclass(frozen=True)
+class MessageWritten:
+    """A message was added or rewritten outside a pane (a job's): show it where it is open."""
+
+    message: Message
+    elsewhere: bool = False
+    """Written by another window: what it added just before (the command) comes with it."""
+
+
+def window_title(running: int) -> str:
+    """The terminal window's title while ``running`` jobs run."""
+    if not running:
+        return "AnyFast Studio"
+    return f"AnyFast Studio — {running} job{'s' * (running != 1)} running"
+
+
 class JobsController:
-    """Owns the :class:`JobEngine` for the app; screens call it, it calls the screens back."""
+    """Owns the :class:`JobEngine` for the app; screens call it and subscribe to its signals."""
 
     def __init__(self, app: StudioApp, config: EngineConfig | None = None) -> None:
         self.app = app
@@ -59,15 +98,22 @@ class JobsController:
         self.engine: JobEngine | None = None
         self.jobs: dict[int, Job] = {}
         self.dirty = False
-        self.listeners: list[Callable[[], None]] = []
+        self.changed: Signal[JobsChanged] = Signal(app, "jobs-changed")
+        """Published at most :data:`REDRAW_HZ` times a second when jobs changed."""
+        self.messages: Signal[MessageWritten] = Signal(app, "job-messages")
+        """Published when a job's message is added or rewritten (here or in another window)."""
         self._starting: asyncio.Lock | None = None
         self.error: str | None = None
-        self._title = "AnyFast Studio"
+        self._removed: set[int] = set()
+        self.removed_elsewhere: set[int] = set()
+        """Every job removed in another window this session (a detail opened just before
+        the news came closes as it opens)."""
+        self._told: set[int] = set()
         self.reporter = JobReporter(app)
         self.watcher = JobWatcher(app.store)
-        self._awaiting: dict[int, tuple[int, float]] = {}
-        """Jobs another window started, ran again or finished: job id -> (its conversation,
-        when to stop looking for the message that window writes for it)."""
+        self._awaiting: dict[int, float] = {}
+        """Jobs in a conversation that another window started, ran again or finished: job id
+        -> when to stop looking for the message that window writes for it."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -155,7 +201,7 @@ class JobsController:
             again = before is not None and before.state in FINAL and job.state.is_active
             if (ended or again or before is None) and job.conversation_id is not None:
                 # Its message is rewritten there (added, live again, its outcome): show it.
-                self._awaiting[job.id] = (job.conversation_id, time.monotonic() + REPORT_WAIT)
+                self._awaiting[job.id] = time.monotonic() + REPORT_WAIT
         for job_id in changes.removed:
             self._awaiting.pop(job_id, None)
             if self.jobs.pop(job_id, None) is not None:
@@ -181,48 +227,29 @@ class JobsController:
             )
 
     def _follow_reports(self) -> None:
-        """Show in an open conversation what another window wrote there for a job it started,
-        ran again or finished: the command that started it, and the job's message (added at
-        the end, then rewritten in place: live again, then its outcome)."""
-        from studio.tui.screens.main import MainScreen
-
-        screens = [s for s in self.app.screen_stack if isinstance(s, MainScreen)]
+        """Publish what another window wrote for a job it started, ran again or finished,
+        once it has: the job's message (added at the end, then rewritten in place: live
+        again, then its outcome). An open conversation shows it, and the command before it."""
         now = time.monotonic()
         store = self.app.store
-        for job_id, (cid, until) in list(self._awaiting.items()):
-            panes = [p for s in screens if (p := s.pane(cid)) is not None]
+        for job_id, until in list(self._awaiting.items()):
             job = self.jobs.get(job_id)
-            if job is None or now > until or not panes:  # not open: it loads with it
+            if job is None or now > until:  # never written: it loads with its conversation
                 del self._awaiting[job_id]
                 continue
-            if any(p.streaming for p in panes):
-                continue  # after the reply, so the two never interleave
             own = store.job_message(job_id)
             if own is None or (own.content != placeholder_text(job)) != (job.state in FINAL):
                 continue  # that window has not written it yet (its outcome, or live again)
             del self._awaiting[job_id]
-            shown = {v.message.id for p in panes for v in p.views()}
-            newest = max(shown, default=0)
-            # What that window added since (the command that started the job), in order.
-            new = [
-                m
-                for m in store.messages(cid, limit=20)
-                if m.id > newest and m.id != own.id and m.status is not MessageStatus.STREAMING
-            ]
-            for message in sorted([*new, own], key=lambda m: m.position):
-                self.app.message_added(message)
+            self.messages.publish(MessageWritten(own, elsewhere=True))
 
     def _close_details(self, job_id: int) -> None:
-        """A job removed in another window: close the question about it and its details if
-        they are in front (a question left open does nothing when answered)."""
-        from studio.tui.screens.job_detail import JobDetail
-
-        closed = self.app.job_actions.withdraw(job_id)
-        screen = self.app.screen  # the details, now the question is closed
-        if isinstance(screen, JobDetail) and screen.job.id == job_id:
-            screen.dismiss()
-            closed = True
-        if closed:
+        """A job removed in another window: close the question about it (a question left open
+        does nothing when answered); its details close themselves (:class:`JobsChanged`)."""
+        self._removed.add(job_id)
+        self.removed_elsewhere.add(job_id)
+        if self.app.job_actions.withdraw(job_id):
+            self._told.add(job_id)
             self.app.notify(f"Job #{job_id} was removed in another window", timeout=5, markup=False)
 
     def _redraw(self) -> None:
@@ -230,17 +257,10 @@ class JobsController:
         if not self.dirty:
             return
         self.dirty = False
-        running = sum(1 for j in self.jobs.values() if j.state.is_active)
-        title = (
-            f"AnyFast Studio — {running} job{'s' * (running != 1)} running"
-            if running
-            else "AnyFast Studio"
-        )
-        if title != self._title:
-            self._title = title
-            self.app.set_terminal_title(title)
-        for listener in list(self.listeners):
-            listener()
+        removed, told = frozenset(self._removed), frozenset(self._told)
+        self._removed.clear()
+        self._told.clear()
+        self.changed.publish(JobsChanged(self.jobs, removed, told))
 
     # -- requests from screens -------------------------------------------------------------------
 

@@ -45,7 +45,6 @@ class StandIn:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.screen_stack: list[object] = []
 
     def notify(self, *args: object, **kwargs: object) -> None:
         pass

@@ -218,7 +218,9 @@ async def test_a_question_about_a_job_removed_elsewhere_is_closed(
         await wait_for(lambda: any(j.state.is_final for j in b.jobs.jobs.values()), limit=20)
         job: Job = next(iter(b.jobs.jobs.values()))
         await wait_for(lambda: a.jobs.jobs.get(job.id) == b.store.get_job(job.id))
-        a.push_screen(JobDetail(a.jobs.jobs[job.id]))
+        # Pushed from inside A: a screen started from the test body would take B, the app
+        # entered last, as its ``app`` (Textual's context variable), and follow B's jobs.
+        a.call_later(a.push_screen, JobDetail(a.jobs.jobs[job.id]))
         await wait_for(lambda: isinstance(a.screen, JobDetail))
         await pa.press("x")
         await wait_for(lambda: isinstance(a.screen, Choice))

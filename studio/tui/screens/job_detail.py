@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on
@@ -26,6 +26,10 @@ from studio.jobs.describe import item_errors
 from studio.textsafe import clean
 from studio.tui import previews
 from studio.tui.job_styles import STATE_STYLE, duration
+
+if TYPE_CHECKING:
+    from studio.tui.app import StudioApp
+    from studio.tui.jobs import JobsChanged
 
 ACTIONS = (
     ("u", "copy_url", "Copy URL", "Copy the result links"),
@@ -288,8 +292,16 @@ class JobButtons(Container):
         self.styles.grid_size_columns = max(1, min(len(self.actions), fit))
 
 
+def open_details(app: StudioApp, job_id: int) -> None:
+    """Show the details of job ``job_id`` as it stands (nothing if it is gone)."""
+    job = app.jobs.jobs.get(job_id)
+    if job is not None:
+        app.push_screen(JobDetail(job))
+
+
 class JobDetail(ModalScreen[None]):
-    """Shows one job and posts the user's action on it; the app carries it out."""
+    """Shows one job and posts the user's action on it; the app carries it out. It follows
+    the job's changes while it is open, and closes when another window removes the job."""
 
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="job.close", tooltip="Close the job's details"),
@@ -325,6 +337,31 @@ class JobDetail(ModalScreen[None]):
                 yield Static("[b]Last response[/b]", classes="dialog-hint")
                 yield Static(self._raw(), markup=False, classes="raw", id="job-raw")
             yield JobButtons(self.actions())
+
+    def on_mount(self) -> None:
+        from studio.tui.jobs import JobsChanged
+
+        jobs = self.app.jobs  # type: ignore[attr-defined]
+        jobs.changed.subscribe(self, self._jobs_changed)
+        if self.job.id in jobs.removed_elsewhere:  # the news came while this screen came up
+            self._jobs_changed(JobsChanged(jobs.jobs, removed=frozenset({self.job.id})))
+
+    def on_unmount(self) -> None:
+        self.app.jobs.changed.unsubscribe(self)  # type: ignore[attr-defined]
+
+    def _jobs_changed(self, change: JobsChanged) -> None:
+        job_id = self.job.id
+        if job_id in change.removed:
+            if self.app.screen is self:  # only the screen in front can be dismissed
+                self.dismiss()
+                if job_id not in change.told:
+                    self.notify(
+                        f"Job #{job_id} was removed in another window", timeout=5, markup=False
+                    )
+            return
+        job = change.jobs.get(job_id)
+        if job is not None:
+            self.update_job(job)
 
     def _raw(self) -> str:
         if not self.job.last_response:

@@ -13,9 +13,12 @@ from studio.tui.widgets.job_sidebar import JobSidebar
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
+    from studio.tui.jobs import JobsChanged
 
 
 class JobsScreen(ModalScreen[None]):
+    """The job queue as a dialog; it follows the jobs while it is open."""
+
     BINDINGS = [Binding("escape", "dismiss", "Close", id="jobs.close")]
 
     @property
@@ -26,21 +29,18 @@ class JobsScreen(ModalScreen[None]):
         yield JobSidebar(id="jobs-overlay", classes="dialog")
 
     def on_mount(self) -> None:
-        self.studio.jobs.listeners.append(self._refresh)
-        self._refresh()
+        self.studio.jobs.changed.subscribe(self, self._jobs_changed)
+        self.query_one(JobSidebar).show(self.studio.jobs.jobs.values())
         self.query_one(JobSidebar).query_one("OptionList").focus()
 
     def on_unmount(self) -> None:
-        if self._refresh in self.studio.jobs.listeners:
-            self.studio.jobs.listeners.remove(self._refresh)
+        self.studio.jobs.changed.unsubscribe(self)
 
-    def _refresh(self) -> None:
-        self.query_one(JobSidebar).show(self.studio.jobs.jobs.values())
+    def _jobs_changed(self, change: JobsChanged) -> None:
+        self.query_one(JobSidebar).show(change.jobs.values())
 
     @on(JobSidebar.Selected)
     def _selected(self, event: JobSidebar.Selected) -> None:
-        from studio.tui.screens.job_detail import JobDetail
+        from studio.tui.screens.job_detail import open_details
 
-        job = self.studio.jobs.jobs.get(event.job_id)
-        if job is not None:
-            self.app.push_screen(JobDetail(job))
+        open_details(self.studio, event.job_id)

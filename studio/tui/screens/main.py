@@ -1,32 +1,49 @@
-"""The main screen: conversation list, tabs of open conversations, one or two chat panes."""
+"""The main screen: conversation list, tabs of open conversations, one or two chat panes.
+
+The screen owns which conversations are open (tabs), which is active, and the split view; it
+is composed of small helpers: :class:`~studio.tui.screens.main_layout.ListFit` (the list and
+the split for the terminal's width), :class:`~studio.tui.screens.main_jobs.JobQueue` (the job
+sidebar and job messages), :class:`~studio.tui.screens.main_actions.ConversationActions`
+(rename, delete, copy, attach, model, settings), :class:`~studio.tui.screens.keeping.Keeper`
+(drafts and blank conversations) and the :mod:`~studio.tui.screens.welcome` panel.
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
-from textual.widgets import Static, Tab, Tabs, TextArea
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.widgets import Button, Static, Tabs, TextArea
 
-from studio.api.errors import MediaInputError
+from studio.api.errors import AnyFastError, describe
 from studio.textsafe import clean_line
-from studio.tui.screens import main_layout
 from studio.tui.screens.keeping import Keeper
-from studio.tui.screens.main_layout import MainScreenLayout
+from studio.tui.screens.main_actions import ConversationActions
+from studio.tui.screens.main_jobs import JobQueue
+from studio.tui.screens.main_layout import ListFit
+from studio.tui.screens.main_tabs import OpenConversations
+from studio.tui.screens.welcome import WelcomePanel, show_welcome
 from studio.tui.widgets.chat_pane import ChatPane
 from studio.tui.widgets.conversation_list import ConversationList
 from studio.tui.widgets.footer import KeyBar
 from studio.tui.widgets.prompt import PromptInput
+
+if TYPE_CHECKING:
+    from studio.tui.app import StudioApp
+    from studio.tui.widgets.job_sidebar import JobSidebar
 
 
 def _bind(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
     return Binding(key, action, description, show=show, tooltip=tooltip, id=f"main.{action}")
 
 
-class MainScreen(MainScreenLayout):
+class MainScreen(Screen[None]):
     """Owns which conversations are open (tabs), which is active, and the split view."""
 
     AUTO_FOCUS = "PromptInput"
@@ -64,6 +81,57 @@ class MainScreen(MainScreenLayout):
         ),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.tabs = OpenConversations(self)
+        self.fit = ListFit(self)
+        self.job_queue = JobQueue(self)
+        self.actions = ConversationActions(self)
+
+    @property
+    def studio(self) -> StudioApp:
+        return self.app  # type: ignore[return-value]
+
+    def pane(self, cid: int | None) -> ChatPane | None:
+        """The pane of conversation ``cid`` if it is open."""
+        if cid is None:
+            return None
+        found = self.query(f"#pane-{cid}")
+        return found.first(ChatPane) if found else None
+
+    @property
+    def active_pane(self) -> ChatPane | None:
+        return self.pane(self.tabs.active_id)
+
+    @property
+    def open_ids(self) -> list[int]:
+        """The open conversations, in tab order."""
+        return self.tabs.ids
+
+    @property
+    def active_id(self) -> int | None:
+        return self.tabs.active_id
+
+    @property
+    def split(self) -> bool:
+        return self.tabs.split
+
+    async def open_conversation(self, cid: int, *, activate: bool = True) -> None:
+        """Open conversation ``cid`` in a tab (if it is not open) and, by default, activate it."""
+        await self.tabs.open(cid, activate=activate)
+
+    async def activate(self, cid: int, *, focus: bool = True) -> None:
+        """Make the open conversation ``cid`` the active one."""
+        await self.tabs.activate(cid, focus=focus)
+
+    async def close_conversation(self, cid: int, *, focus: bool = True) -> None:
+        """Close the tab; a conversation that never got anything is deleted too."""
+        await self.tabs.close(cid, focus=focus)
+
+    def show_panes(self) -> None:
+        """Show the panes, and the conversation list, that fit the screen."""
+        self.tabs.show_panes()
+
     def compose(self) -> ComposeResult:
         gateway = self.studio.gateway
         with Horizontal(id="topbar"):
@@ -85,216 +153,136 @@ class MainScreen(MainScreenLayout):
         return Keeper(self)
 
     def on_unmount(self) -> None:
+        self.job_queue.unsubscribe()
         self.keeper.quitting()  # every draft saved, blank conversations gone
 
     async def on_mount(self) -> None:
         self.refresh_list()
         if self.studio.gateway.needs_key:
-            self._show_welcome(True)
-        await self._restore()
+            show_welcome(self, True)
+        await self.tabs.restore()
         # after the first frame is on screen, however long that took
         self.call_after_refresh(self.set_timer, 0.1, self._warm_gateway)
-        self.studio.jobs.listeners.append(self._jobs_changed)
+        self.job_queue.subscribe()
 
-    # -- tabs and panes --------------------------------------------------------------------------
+    def refresh_list(self, selected: int | None = None) -> None:
+        """Show the conversations (as the list's filter and archive switch ask) in the list."""
+        sidebar = self.query_one(ConversationList)
+        conversations = self.studio.store.list_conversations(
+            archived=sidebar.show_archived, title_filter=sidebar.filter_text or None
+        )
+        hidden = self.keeper.hidden_from_list(conversations)
+        if hidden:
+            conversations = [c for c in conversations if c.id not in hidden]
+        sidebar.show(conversations, selected=selected)
 
-    async def _restore(self) -> None:
-        """Reopen the tabs, the active one and the split of the last session."""
-        store = self.studio.store
-        choice = store.get_state("sidebar")
-        self.sidebar_choice = choice if isinstance(choice, bool) else None
-        saved = store.get_state("open_tabs", [])
-        active = store.get_state("active_tab")
-        split = store.get_state("split", False)
-        ids = [i for i in saved if isinstance(i, int) and store.get_conversation(i)]
-        if not ids:
-            recent = store.list_conversations(limit=1)
-            ids = [recent[0].id] if recent else [store.create_conversation().id]
+    def show_new_message(self, message: object) -> None:
+        """A message added outside its pane (a job's): show it if its conversation is open."""
+        from studio.store import Message
+
+        if isinstance(message, Message):
+            pane = self.pane(message.conversation_id)
+            if pane is not None:
+                self.run_worker(pane.append_message(message), group="append")
             self.refresh_list()
-        self._restoring = True  # adding tabs activates them; don't save that as the user's choice
+
+    # -- gateway --------------------------------------------------------------------------------
+
+    def _warm_gateway(self) -> None:
+        """Start the client (and the demo emulator) after the first frame, not on first send;
+        then the job engine, which resumes unfinished jobs from earlier sessions."""
+        if not self.studio.gateway.needs_key:
+            self.run_worker(self._warm(), group="warm", exit_on_error=False)
+
+    async def _warm(self) -> None:
+        await self.studio.gateway.client()
         try:
-            for cid in ids:
-                await self.open_conversation(cid, activate=False)
-        finally:
-            self._restoring = False
-        await self.activate(active if active in ids else ids[0])
-        if split and len(ids) > 1:
-            self._restoring = True  # the split comes back as it was, without a word
-            try:
-                await self.action_toggle_split()
-            finally:
-                self._restoring = False
+            await self.studio.jobs.ensure_started()
+        except AnyFastError as exc:
+            self.notify(
+                f"The job engine could not start: {describe(exc)}", severity="error", markup=False
+            )
 
-    def _save_tabs(self) -> None:
-        if self._restoring:
+    @on(Button.Pressed, "#demo-button")
+    async def action_start_demo(self) -> None:
+        if self.studio.gateway.demo:
             return
-        store = self.studio.store
-        store.set_state("open_tabs", self.open_ids)
-        store.set_state("active_tab", self.active_id)
-        store.set_state("split", self.split)
+        await self.studio.gateway.use_demo()
+        self._after_gateway_change("Demo mode: replies come from the built-in emulator")
 
-    async def open_conversation(self, cid: int, *, activate: bool = True) -> None:
-        if cid not in self.open_ids:
-            conversation = self.studio.store.get_conversation(cid)
-            if conversation is None:
-                return
-            self.open_ids.append(cid)
-            tab = Tab(_tab_label(conversation.title), id=f"tab-{cid}")
-            await self.query_one(Tabs).add_tab(tab)
-            pane = ChatPane(cid)
-            await self.query_one("#panes").mount(pane)
-            await self.keeper.restore(pane)
-        if activate:
-            await self.activate(cid)
+    @on(WelcomePanel.KeySaved)
+    def _key_saved(self, event: WelcomePanel.KeySaved) -> None:
+        self._after_gateway_change(event.text, event.severity)
 
-    async def activate(self, cid: int, *, focus: bool = True) -> None:
-        if cid not in self.open_ids:
-            return
-        previous = self.active_id
-        if self.split and cid != self.active_id:
-            self.partner_id = self.active_id  # the previous pane stays visible beside the new one
-        self.active_id = cid
-        self.query_one(Tabs).active = f"tab-{cid}"
-        self._layout()
-        pane = self.active_pane
-        if focus and pane is not None and not self.studio.gateway.needs_key:
-            pane.focus_prompt()
-        self.refresh_list(selected=cid)
-        self._save_tabs()
-        left = self.pane(previous) if previous != cid else None
-        if left is not None and previous is not None and not left.display:
-            await self.keeper.left(previous)
-
-    def _layout(self) -> None:
-        fit = self.fit_layout()
-        visible = {self.active_id}
-        if fit.two_panes and self.partner_id in self.open_ids:
-            visible.add(self.partner_id)
-        for pane in self.query(ChatPane):
-            pane.display = pane.conversation_id in visible
-            pane.set_class(pane.conversation_id == self.active_id and len(visible) > 1, "-active")
+    def _after_gateway_change(self, message: str, severity: SeverityLevel = "information") -> None:
+        show_welcome(self, False)
+        self.query_one("#demo-badge").set_class(not self.studio.gateway.demo, "hidden")
+        self.query_one("#where", Static).update(clean_line(self.studio.gateway.label))
+        self.notify(message, severity=severity, timeout=10, markup=False)
+        if self.active_pane is not None:
+            self.active_pane.focus_prompt()
 
     @on(Tabs.TabActivated, "#tabs")
     async def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab is None or event.tab.id is None:
-            return
-        if self.query_one(Tabs).active != event.tab.id:
-            return  # a stale event from tabs added or switched programmatically
-        cid = int(event.tab.id.removeprefix("tab-"))
-        if cid != self.active_id and not self._restoring:
-            await self.activate(cid)
-
-    async def close_conversation(self, cid: int, *, focus: bool = True) -> None:
-        """Close the tab; a conversation that never got anything is deleted too."""
-        if cid not in self.open_ids:
-            return
-        blank = self.keeper.closing(cid)
-        pane = self.pane(cid)
-        if pane is not None:
-            pane.stop()
-            await pane.remove()
-        index = self.open_ids.index(cid)
-        self.open_ids.remove(cid)
-        await self.query_one(Tabs).remove_tab(f"tab-{cid}")
-        if self.partner_id == cid:
-            self.partner_id = None
-            self.split = False
-        if blank:
-            self.studio.store.delete_conversation(cid)
-        if not self.open_ids:
-            fresh = self.studio.store.create_conversation().id
-            await self.open_conversation(fresh, activate=False)
-            await self.activate(fresh, focus=focus)
-            self.refresh_list()
-        elif self.active_id == cid:
-            await self.activate(self.open_ids[max(0, index - 1)], focus=focus)
-        elif blank:
-            self.refresh_list()
-        self._save_tabs()
+        await self.tabs.tab_activated(event)
 
     # -- messages from children -------------------------------------------------------------------
 
     @on(ChatPane.TitleChanged)
     def _title_changed(self, event: ChatPane.TitleChanged) -> None:
-        self._relabel(event.conversation_id, event.title)
+        self.relabel(event.conversation_id, event.title)
         self.refresh_list()
 
     @on(ChatPane.StreamingChanged)
     def _streaming_changed(self, event: ChatPane.StreamingChanged) -> None:
         conversation = self.studio.store.get_conversation(event.conversation_id)
         if conversation is not None:
-            self._relabel(conversation.id, conversation.title, streaming=event.streaming)
+            self.relabel(conversation.id, conversation.title, streaming=event.streaming)
         if event.streaming:
             self.keeper.save(event.conversation_id)  # sent: the draft is gone
         else:
             self.refresh_list()
+            pane = self.pane(event.conversation_id)
+            if pane is not None:
+                self.job_queue.reply_ended(pane)
 
     @on(TextArea.Changed)
     def _prompt_changed(self, event: TextArea.Changed) -> None:
         if isinstance(event.text_area, PromptInput):
             self.keeper.prompt_changed(event.text_area)
 
-    def _relabel(self, cid: int, title: str, *, streaming: bool = False) -> None:
-        for tab in self.query(f"#tab-{cid}"):
-            if isinstance(tab, Tab):
-                tab.label = _tab_label(title, streaming=streaming)
+    def relabel(self, cid: int, title: str, *, streaming: bool = False) -> None:
+        """Show conversation ``cid``'s title (and whether it streams) on its tab."""
+        self.tabs.relabel(cid, title, streaming=streaming)
 
     @on(ConversationList.Chosen)
     async def _list_action(self, event: ConversationList.Chosen) -> None:
         event.stop()
-        store = self.studio.store
-        cid = event.conversation_id
-        if event.action == "refresh":
-            self.refresh_list()
-        elif event.action == "new":
-            await self.action_new_conversation()
-        elif event.action == "leave":
-            if self.active_pane is not None:
-                self.active_pane.focus_prompt()
-        elif event.action == "undo":
-            await self.keeper.undo()
-        elif cid is None:
-            return
-        elif event.action == "open":
-            await self.open_conversation(cid)
-        elif event.action == "rename":
-            conversation = store.get_conversation(cid)
-            if conversation is not None:
-                self._rename(cid, conversation.title)
-        elif event.action == "archive":
-            await self.keeper.archive(cid)
-        elif event.action == "delete":
-            self._delete(cid)
+        await self.actions.chosen(event)
 
-    @work
-    async def _rename(self, cid: int, title: str) -> None:
-        from studio.tui.screens.dialogs import TextPrompt
+    @on(ChatPane.MediaCommand)
+    def _media_command(self, event: ChatPane.MediaCommand) -> None:
+        """Submit in a worker, as the F10/F12 forms do: a slow create never holds up this
+        screen's messages (the list, its filter, tabs) while it is in flight."""
+        self.run_worker(
+            self._submit_media_command(event.kind, event.prompt, event.conversation_id),
+            group="media-command",
+        )
 
-        new = await self.app.push_screen_wait(TextPrompt("Rename conversation", title))
-        if new:
-            self.studio.store.rename_conversation(cid, new)
-            self._relabel(cid, new)
-            self.refresh_list()
+    async def _submit_media_command(self, kind: str, prompt: str, cid: int) -> None:
+        await self.studio.job_actions.media_command(kind, prompt, cid)
+        self.refresh_list()
 
-    @work
-    async def _delete(self, cid: int) -> None:
-        conversation = self.studio.store.get_conversation(cid)
-        if conversation is None:
-            return
-        title = clean_line(conversation.title)
-        question = f"Delete “{title}” and its {conversation.message_count} messages?"
-        from studio.tui.screens.dialogs import Confirm
+    def on_job_sidebar_selected(self, event: JobSidebar.Selected) -> None:
+        from studio.tui.screens.job_detail import open_details
 
-        listing = self.query_one(ConversationList)
-        in_list = listing.has_focus_within
-        if await self.app.push_screen_wait(Confirm(question)):
-            neighbour = listing.neighbour(cid)
-            await self.close_conversation(cid, focus=not in_list)
-            self.studio.store.delete_conversation(cid)
-            self.refresh_list(selected=neighbour)
-            if in_list:
-                listing.focus_rows()  # the next key acts on the neighbour
-            self.notify(f"Deleted “{title}”", markup=False)
+        open_details(self.studio, event.job_id)
+
+    def on_resize(self) -> None:
+        self.show_panes()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.fit.focus_moved()
 
     # -- actions -----------------------------------------------------------------------------------
 
@@ -307,48 +295,17 @@ class MainScreen(MainScreenLayout):
         if self.active_id is not None:
             await self.close_conversation(self.active_id)
 
-    async def _step_tab(self, step: int) -> None:
-        if self.active_id is None or not self.open_ids:
-            return
-        index = (self.open_ids.index(self.active_id) + step) % len(self.open_ids)
-        await self.activate(self.open_ids[index])
-
     async def action_next_tab(self) -> None:
-        await self._step_tab(1)
+        await self.tabs.step(1)
 
     async def action_previous_tab(self) -> None:
-        await self._step_tab(-1)
+        await self.tabs.step(-1)
 
     async def action_toggle_split(self) -> None:
-        if self.split:
-            self.split = False
-        else:
-            fit = self.fit_layout(split=True)
-            if not self._restoring and not fit.two_panes:
-                room = " or hide the conversation list (f9)" if fit.sidebar else ""
-                self.notify(
-                    f"Split view: each pane needs {main_layout.MIN_PANE} columns; only this "
-                    f"one shows until the terminal is wider{room}.",
-                    markup=False,
-                )
-            others = [i for i in self.open_ids if i != self.active_id]
-            if not others:
-                await self.action_new_conversation()
-                others = [i for i in self.open_ids if i != self.active_id]
-                self.partner_id, self.active_id = self.active_id, others[0]
-                self.split = True
-                self._layout()
-                self._save_tabs()
-                return
-            if self.partner_id not in others:
-                self.partner_id = others[-1]
-            self.split = True
-        self._layout()
-        self._save_tabs()
+        await self.tabs.toggle_split()
 
     async def action_other_pane(self) -> None:
-        if self.split and self.partner_id is not None:
-            await self.activate(self.partner_id)
+        await self.tabs.other_pane()
 
     def action_stop(self) -> None:
         pane = self.active_pane
@@ -363,39 +320,14 @@ class MainScreen(MainScreenLayout):
         if self.active_pane is not None:
             self.active_pane.edit_last()
 
-    async def _copy(self, what: str) -> None:
-        pane = self.active_pane
-        text = pane.copy_target(what) if pane else None
-        if not text:
-            why = pane.nothing_to_copy(what) if pane else "Nothing to copy yet."
-            self.notify(why, markup=False)
-            return
-        await self.studio.copy_text(text, "reply" if what == "reply" else "code block")
-
     async def action_copy_reply(self) -> None:
-        await self._copy("reply")
+        await self.actions.copy("reply")
 
     async def action_copy_code(self) -> None:
-        await self._copy("code")
+        await self.actions.copy("code")
 
-    @work
-    async def action_attach(self) -> None:
-        pane = self.active_pane
-        if pane is None:
-            return
-        from studio.tui.screens.dialogs import AttachPrompt
-
-        source = await self.app.push_screen_wait(AttachPrompt())
-        if not source:
-            return
-        try:
-            attachment = self.studio.load_attachment(source)
-        except MediaInputError as exc:
-            self.notify(str(exc), severity="error", timeout=8, markup=False)
-            return
-        await pane.attach(attachment)
-        self.keeper.save(pane.conversation_id)
-        pane.focus_prompt()
+    def action_attach(self) -> None:
+        self.run_worker(self.actions.attach())
 
     async def action_clear_attachments(self) -> None:
         if self.active_pane is not None:
@@ -406,47 +338,21 @@ class MainScreen(MainScreenLayout):
         if self.active_pane is not None:
             self.active_pane.select_last_message()
 
-    @work
-    async def action_pick_model(self) -> None:
-        pane = self.active_pane
-        if pane is None:
-            return
-        store = self.studio.store
-        conversation = store.get_conversation(pane.conversation_id)
-        current = (
-            conversation.model if conversation else None
-        ) or self.studio.settings.default_model
-        from studio.tui.screens.model_picker import ModelPicker
+    def action_pick_model(self) -> None:
+        self.run_worker(self.actions.pick_model())
 
-        model = await self.app.push_screen_wait(ModelPicker(current))
-        if model and model != current:
-            store.update_conversation(pane.conversation_id, model=model)
-            pane.set_model(model)
-            self.notify(f"Model for this conversation: {model}", markup=False)
+    def action_conversation_settings(self) -> None:
+        self.run_worker(self.actions.settings())
 
-    @work
-    async def action_conversation_settings(self) -> None:
-        pane = self.active_pane
-        if pane is None:
-            return
-        store = self.studio.store
-        conversation = store.get_conversation(pane.conversation_id)
-        if conversation is None:
-            return
-        from studio.tui.screens.dialogs import ConversationOptions, SettingsForm
+    async def toggle_jobs(self) -> None:
+        """ctrl+g: open or close the job sidebar."""
+        await self.job_queue.toggle()
 
-        current = ConversationOptions(
-            conversation.system_prompt, conversation.temperature, conversation.max_tokens
-        )
-        result = await self.app.push_screen_wait(SettingsForm(conversation.title, current))
-        if result is not None:
-            store.update_conversation(
-                pane.conversation_id,
-                system_prompt=result.system_prompt,
-                temperature=result.temperature,
-                max_tokens=result.max_tokens,
-            )
-            self.notify("Conversation settings saved.", markup=False)
+    def action_focus_list(self) -> None:
+        self.fit.focus_list()
+
+    def action_toggle_sidebar(self) -> None:
+        self.fit.toggle_list()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start_demo":
@@ -456,10 +362,3 @@ class MainScreen(MainScreenLayout):
             pane = self.active_pane
             return bool(pane and pane.streaming) or None
         return True
-
-
-def _tab_label(title: str, *, streaming: bool = False) -> Content:
-    """A tab's label: the title as it is (never markup), made safe to show, cut to 24."""
-    title = clean_line(title)
-    shown = title if len(title) <= 24 else title[:23] + "…"
-    return Content(("● " if streaming else "") + shown)

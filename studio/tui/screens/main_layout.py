@@ -8,11 +8,12 @@ a split view shows only the active pane until the terminal is wide enough for tw
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from textual import events
 from textual.widget import Widget
 
-from studio.tui.screens.main_base import MainScreenBase
+if TYPE_CHECKING:
+    from studio.tui.screens.main import MainScreen
 
 SIDEBAR_MIN_SCREEN = 100
 """Below this many columns the conversation list hides itself (unless the user showed it)."""
@@ -57,66 +58,62 @@ def choice_after_toggle(visible: bool, width: int, *, jobs: int, sidebar: int) -
     return None if wanted == automatic else wanted
 
 
-class MainScreenLayout(MainScreenBase):
+class ListFit:
     """The main screen's fit to its terminal: the conversation list shows, hides itself or is
-    shown for a moment; :meth:`fit_layout` tells the panes whether a split has room."""
+    shown for a moment (ctrl+l); :meth:`fit` tells the panes whether a split has room."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.sidebar_choice: bool | None = None
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self.choice: bool | None = None
         """The user's f9: show or hide the conversation list; None: as the width allows."""
-        self._peek = False
+        self.peek = False
         """The list is shown for a moment (ctrl+l) in a terminal too narrow for it."""
 
-    def action_focus_list(self) -> None:
-        sidebar = self.query_one("#sidebar")
+    def focus_list(self) -> None:
+        """Focus the conversation list, showing it until the focus leaves it if it is hidden."""
+        sidebar = self.screen.query_one("#sidebar")
         if not sidebar.display:
-            self._peek = True  # shown until the focus leaves it (a conversation opened)
-            self._layout()
+            self.peek = True  # shown until the focus leaves it (a conversation opened)
+            self.screen.show_panes()
         sidebar.query_one("OptionList").focus()
 
-    def action_toggle_sidebar(self) -> None:
-        sidebar = self.query_one("#sidebar")
-        self._peek = False
-        self.sidebar_choice = choice_after_toggle(
-            sidebar.display, self.size.width, **self._widths()
-        )
-        self.studio.store.set_state("sidebar", self.sidebar_choice)
-        self._layout()
+    def toggle_list(self) -> None:
+        """f9: show or hide the list, remembered (and back to automatic when it agrees)."""
+        screen = self.screen
+        sidebar = screen.query_one("#sidebar")
+        self.peek = False
+        self.choice = choice_after_toggle(sidebar.display, screen.size.width, **self._widths())
+        screen.studio.store.set_state("sidebar", self.choice)
+        screen.show_panes()
 
-    def fit_layout(self, *, split: bool | None = None) -> Fit:
-        """Show or hide the conversation list for the screen's width; say whether the split
-        view (``split``, by default the current one) has room for two panes."""
-        sidebar = self.query_one("#sidebar")
+    def fit(self, *, split: bool) -> Fit:
+        """Show or hide the conversation list for the screen's width; say whether a split view
+        (``split``) has room for two panes."""
+        screen = self.screen
+        sidebar = screen.query_one("#sidebar")
         fit = fit_width(
-            self.size.width,
-            choice=self.sidebar_choice,
-            peek=self._peek,
-            split=self.split if split is None else split,
-            **self._widths(),
+            screen.size.width, choice=self.choice, peek=self.peek, split=split, **self._widths()
         )
         if sidebar.display != fit.sidebar:
-            if not fit.sidebar and sidebar.has_focus_within and self.active_pane is not None:
-                self.active_pane.focus_prompt()  # the focus never stays in a hidden list
+            if not fit.sidebar and sidebar.has_focus_within and screen.active_pane is not None:
+                screen.active_pane.focus_prompt()  # the focus never stays in a hidden list
             sidebar.display = fit.sidebar
         return fit
 
     def _widths(self) -> dict[str, int]:
         """The cells the conversation list and the (open) job sidebar take, from their CSS."""
-        jobs = self._job_sidebar
-        open_jobs = jobs is not None and jobs.is_attached and not jobs.has_class("hidden")
+        jobs = self.screen.query_one_optional("#jobs-sidebar")
+        open_jobs = jobs is not None and not jobs.has_class("hidden")
         return {
-            "sidebar": _cells(self.query_one("#sidebar")),
+            "sidebar": _cells(self.screen.query_one("#sidebar")),
             "jobs": _cells(jobs) if jobs is not None and open_jobs else 0,
         }
 
-    def on_resize(self) -> None:
-        self._layout()
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if self._peek and not self.query_one("#sidebar").has_focus_within:
-            self._peek = False  # the list was shown by ctrl+l: it goes once it is left
-            self.call_after_refresh(self._layout)
+    def focus_moved(self) -> None:
+        """The focus moved: a list shown for a moment goes once it is left."""
+        if self.peek and not self.screen.query_one("#sidebar").has_focus_within:
+            self.peek = False
+            self.screen.call_after_refresh(self.screen.show_panes)
 
 
 def _cells(widget: Widget) -> int:

@@ -185,7 +185,7 @@ class ChatPane(Vertical):
         log.anchor()
         await self.pages.load()
         self.watch(log, "scroll_y", self._scrolled, init=False)
-        self.studio.jobs.listeners.append(self.refresh_jobs)
+        self.studio.jobs.changed.subscribe(self, lambda _change: self.refresh_jobs())
         self.set_interval(JOB_TICK, self.refresh_jobs)
 
     async def _scrolled(self, scroll_y: float) -> None:
@@ -283,8 +283,7 @@ class ChatPane(Vertical):
         self.replies.retry_saves()
 
     def on_unmount(self) -> None:
-        if self.refresh_jobs in self.studio.jobs.listeners:
-            self.studio.jobs.listeners.remove(self.refresh_jobs)
+        self.studio.jobs.changed.unsubscribe(self)
         if self.session.unsaved:
             self.retry_saves()  # a last try as the tab closes or Studio quits
 
