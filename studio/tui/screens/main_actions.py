@@ -11,7 +11,9 @@ from studio.textsafe import clean_line
 from studio.tui.widgets.conversation_list import ConversationList
 
 if TYPE_CHECKING:
+    from studio.store import Conversation
     from studio.tui.screens.main import MainScreen
+    from studio.tui.widgets.chat_pane import ChatPane
 
 
 class ConversationActions:
@@ -107,14 +109,21 @@ class ConversationActions:
         screen.keeper.save(pane.conversation_id)
         pane.focus_prompt()
 
+    def _active(self) -> tuple[ChatPane, Conversation | None] | None:
+        """The active pane and its conversation as stored (None: no pane)."""
+        pane = self.screen.active_pane
+        if pane is None:
+            return None
+        return pane, self.screen.studio.store.get_conversation(pane.conversation_id)
+
     async def pick_model(self) -> None:
         """Choose the active conversation's model."""
         screen = self.screen
-        pane = screen.active_pane
-        if pane is None:
+        active = self._active()
+        if active is None:
             return
+        pane, conversation = active
         store = screen.studio.store
-        conversation = store.get_conversation(pane.conversation_id)
         current = (
             conversation.model if conversation else None
         ) or screen.studio.settings.default_model
@@ -129,13 +138,10 @@ class ConversationActions:
     async def settings(self) -> None:
         """Edit the active conversation's system prompt, temperature and max tokens."""
         screen = self.screen
-        pane = screen.active_pane
-        if pane is None:
+        pane, conversation = self._active() or (None, None)
+        if pane is None or conversation is None:
             return
         store = screen.studio.store
-        conversation = store.get_conversation(pane.conversation_id)
-        if conversation is None:
-            return
         from studio.tui.screens.dialogs import ConversationOptions, SettingsForm
 
         current = ConversationOptions(
