@@ -21,6 +21,8 @@ TEXTUAL_FREE = [
     "studio.store",
     "studio.clipboard",
     "studio.models",
+    "studio.model_cache",
+    "studio.fuzzy",
     "studio.gateway",
     "studio.chat",
     "studio.chat.session",

@@ -16,18 +16,15 @@ from hypothesis import strategies as st
 
 from studio import paths
 from studio.api.types import ModelInfo
-from studio.models import (
+from studio.fuzzy import fuzzy_positions, fuzzy_score
+from studio.model_cache import (
     CACHE_VERSION,
     CachedModels,
-    Capability,
-    capabilities,
     default_cache_path,
-    fuzzy_positions,
-    fuzzy_score,
     load_cached_models,
-    rank_models,
     save_cached_models,
 )
+from studio.models import Capability, capabilities, rank_models
 
 C, V, IMG, VID, R = (
     Capability.CHAT,
@@ -453,7 +450,7 @@ def test_import_does_no_io_and_no_textual() -> None:
     code = (
         "import builtins, sys\nopened = []\nreal = builtins.open\n"
         "builtins.open = lambda *a, **k: opened.append(a) or real(*a, **k)\n"
-        "import studio.models\nprint(opened)\nprint('textual' in sys.modules)"
+        "import studio.models, studio.model_cache, studio.fuzzy\nprint(opened)\nprint('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "False"]

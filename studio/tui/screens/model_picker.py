@@ -22,13 +22,9 @@ from textual.widgets.option_list import Option
 
 from studio.api.errors import AnyFastError, describe
 from studio.api.types import ModelInfo
-from studio.models import (
-    capabilities,
-    fuzzy_positions,
-    load_cached_models,
-    rank_models,
-    save_cached_models,
-)
+from studio.fuzzy import fuzzy_positions
+from studio.model_cache import load_cached_models, save_cached_models
+from studio.models import capabilities, rank_models
 from studio.textsafe import clean_line
 
 if TYPE_CHECKING:
