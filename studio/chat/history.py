@@ -40,13 +40,16 @@ def is_job_command(message: Message) -> bool:
     return message.role is Role.USER and job_command(message.content) is not None
 
 
-def api_messages(records: ChatRecords, conversation: Conversation) -> list[dict[str, Any]]:
+def api_messages(
+    records: ChatRecords, conversation: Conversation, *, commands_are_jobs: bool = True
+) -> list[dict[str, Any]]:
     """System prompt plus every message worth sending, with images as data URIs.
 
     A failed reply with no text is left out; a stopped or cut reply is sent as far as it got,
     so the model sees what the user saw. Jobs are not chat: a ``/image`` or ``/video`` command
     and the message showing its job (with the result images) are never sent; to show the model
-    a result, attach its file.
+    a result, attach its file. ``commands_are_jobs=False`` (``studio ask``, which has no jobs)
+    sends such a prompt as the question it is.
     """
     out: list[dict[str, Any]] = []
     if conversation.system_prompt:
@@ -54,7 +57,7 @@ def api_messages(records: ChatRecords, conversation: Conversation) -> list[dict[
     for message in records.messages(conversation.id):
         if message.status is MessageStatus.STREAMING:
             continue
-        if message.job_id is not None or is_job_command(message):
+        if message.job_id is not None or (commands_are_jobs and is_job_command(message)):
             continue
         if message.role is Role.ASSISTANT and not message.content:
             continue

@@ -90,7 +90,8 @@ class ChatSession:
     """The chat of one conversation, kept in ``records`` (the store, or memory).
 
     ``connect`` gives the client; ``default_model`` gives the model used when the conversation
-    names none (read at each reply: the setting may change meanwhile).
+    names none (read at each reply: the setting may change meanwhile). ``commands_are_jobs=False``
+    (``studio ask``, which has no jobs) sends a ``/image`` or ``/video`` prompt to the model.
     Finished replies the store refused are kept and saved again by :meth:`retry_saves`.
     """
 
@@ -102,6 +103,7 @@ class ChatSession:
         *,
         default_model: Callable[[], str],
         stream: bool = True,
+        commands_are_jobs: bool = True,
     ) -> None:
         self.records = records
         self.conversation_id = conversation_id
@@ -109,6 +111,7 @@ class ChatSession:
         self.default_model = default_model
         self.stream = stream
         """False: each reply is asked for whole (``studio ask --no-stream``), one delta."""
+        self.commands_are_jobs = commands_are_jobs
         self.unsaved: dict[int, FinishedReply] = {}
         """Finished replies the store refused, by message id."""
 
@@ -165,7 +168,7 @@ class ChatSession:
         if conversation is None:
             return None
         model = conversation.model or self.default_model()
-        history = api_messages(self.records, conversation)
+        history = api_messages(self.records, conversation, commands_are_jobs=self.commands_are_jobs)
         params: dict[str, Any] = {
             "temperature": conversation.temperature,
             "max_tokens": conversation.max_tokens,

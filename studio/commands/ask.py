@@ -152,6 +152,7 @@ async def _ask(args: argparse.Namespace, settings: Settings, records: MemoryReco
             gateway.client,
             default_model=lambda: model,
             stream=not args.no_stream,
+            commands_are_jobs=False,  # no jobs here: "/image ..." is a question like any other
         )
         reply = session.start_reply()
         assert reply is not None  # the conversation in memory is always there

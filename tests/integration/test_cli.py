@@ -74,6 +74,15 @@ def test_ask_reads_piped_stdin_and_system_prompt(emulator: EmulatorServer) -> No
     assert "Summarise" in result.stdout  # the emulator quotes the question
 
 
+def test_ask_sends_a_prompt_that_reads_like_a_job_command(emulator: EmulatorServer) -> None:
+    # ``ask`` has no jobs: "/image ..." is a question for the chat model like any other.
+    result = studio(
+        "ask", "/image of a cat, in words [[emulator: tokens=5]]", env=against(emulator)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "/image of a" in result.stdout  # the emulator quotes the question
+
+
 def test_ask_with_an_image(tmp_path: Path, emulator: EmulatorServer) -> None:
     image = png(tmp_path / "chart.png", 80, 60)
     result = studio("ask", "-a", str(image), "Describe", env=against(emulator))
