@@ -40,8 +40,8 @@ from studio.jobs.scheduler import Scheduler
 from studio.jobs.submission import kling_model
 from studio.jobs.submitter import Submitter
 from studio.store.job_records import Job, JobKind, JobProvider, JobState
-from studio.store.jobs import engine_owner
 from studio.store.models import StoreError
+from studio.store.processes import engine_owner
 
 if TYPE_CHECKING:
     from studio.store.store import Store

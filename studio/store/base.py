@@ -1,8 +1,10 @@
 """The connection, lock and transaction helpers that every part of ``Store`` builds on.
 
-``Store`` is assembled from a few mixins (conversations, messages, state), each in its own
-module; they all inherit this base so they share one connection, one lock and one way of
-running a transaction.
+``Store`` is assembled from a few mixins (conversations, messages, state, jobs, drafts), each in
+its own module; they all inherit this base so they share one connection, one lock and one way of
+running a transaction. The SQL behind them lives in plain functions over a connection
+(``message_rows``, ``message_queries``, ``job_rows``, ``job_claims``), called inside those
+transactions.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from studio.store.jobs import Job, row_to_job
+from studio.store.job_records import Job
+from studio.store.job_rows import row_to_job
 
 if TYPE_CHECKING:
     from studio.store.store import Store

@@ -23,7 +23,7 @@ from studio.emulator.tasks import sample_video
 from studio.jobs import EngineConfig, Job, JobKind, JobProvider, JobState
 from studio.jobs.engine import JobEngine
 from studio.store import Store
-from studio.store.messages import HOST
+from studio.store.processes import HOST
 
 KEY = "sk-test-resume-0123456789"
 TIMINGS: dict[str, Any] = {

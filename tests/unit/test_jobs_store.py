@@ -13,8 +13,8 @@ import pytest
 
 from studio.jobs import Job, JobFile, JobKind, JobProvider, JobState
 from studio.store import NotFoundError, Store
-from studio.store.jobs import _CLAIMABLE, engine_owner, owner_alive
-from studio.store.messages import HOST
+from studio.store.job_claims import CLAIMABLE_SQL
+from studio.store.processes import HOST, engine_owner, owner_alive
 
 
 class Clock:
@@ -63,7 +63,7 @@ def test_the_migration_adds_the_table_and_its_indexes(store: Store, tmp_path: Pa
         raw.create_function("studio_owner_dead", 1, lambda owner: False)
         names = {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
         plan = " ".join(
-            str(r[3]) for r in raw.execute(f"EXPLAIN QUERY PLAN {_CLAIMABLE}", (0.0, 10))
+            str(r[3]) for r in raw.execute(f"EXPLAIN QUERY PLAN {CLAIMABLE_SQL}", (0.0, 10))
         )
     assert {"jobs", "jobs_unfinished", "jobs_created", "jobs_conversation"} <= names
     assert "jobs_unfinished" in plan

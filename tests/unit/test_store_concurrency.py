@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import studio.store.messages as messages_module
+import studio.store.message_rows as message_rows
 from studio.store import MessageStatus, NotFoundError, Role, Store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -211,14 +211,14 @@ def test_position_taken_by_another_writer_is_retried(
 ) -> None:
     conversation = store.create_conversation()
     store.add_message(conversation.id, Role.USER, "first")
-    real = messages_module.next_position
+    real = message_rows.next_position
     calls: list[int] = []
 
     def stale_then_real(conn: sqlite3.Connection, cid: int) -> int:
         calls.append(cid)
         return 1 if len(calls) == 1 else real(conn, cid)  # 1 is taken: as if raced
 
-    monkeypatch.setattr(messages_module, "next_position", stale_then_real)
+    monkeypatch.setattr(message_rows, "next_position", stale_then_real)
     second = store.add_message(conversation.id, Role.USER, "second")
     assert second.position == 2
     assert len(calls) == 2

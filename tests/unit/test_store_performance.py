@@ -17,12 +17,8 @@ import pytest
 
 from studio.store import Store
 from studio.store.conversations import list_sql
-from studio.store.messages import (
-    ATTACHMENTS_IN_RANGE_SQL,
-    NEXT_POSITION_SQL,
-    STALE_STREAMS_SQL,
-    page_sql,
-)
+from studio.store.message_queries import ATTACHMENTS_IN_RANGE_SQL, STALE_STREAMS_SQL, page_sql
+from studio.store.message_rows import NEXT_POSITION_SQL
 
 CONVERSATIONS = 2_000
 MESSAGES_PER_CONVERSATION = 50
