@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command is None:
         from studio.commands.common import settings_or_fail
-        from studio.tui.app import run_app  # Textual is imported here and only here
+        from studio.tui.launch import run_app  # Textual is imported here and only here
 
         return run_app(settings_or_fail(demo=args.demo), demo=args.demo)
     module_name, _, function = args.handler.partition(":")

@@ -26,11 +26,11 @@ from studio.tui.compat import (
     remember_copied,
     write_to_terminal,
 )
+from studio.tui.terminal_title import TerminalTitle
 
 if TYPE_CHECKING:
     from studio.jobs import EngineConfig
     from studio.store import Message
-    from studio.tui.jobs import JobsChanged
 
 
 def _studio_commands() -> type[Provider]:
@@ -111,7 +111,7 @@ class StudioApp(ErrorHookApp[None]):
         from studio.tui.jobs import JobsController
 
         self.jobs = JobsController(self, jobs_config)
-        self._window_title = self.TITLE
+        self.terminal_title = TerminalTitle(self)
         self.job_actions = JobActions(self)
         self.recovered = self.store.recover_interrupted()
         self.keymap: dict[str, str] = {}
@@ -143,7 +143,7 @@ class StudioApp(ErrorHookApp[None]):
 
     def on_mount(self) -> None:
         self.keymap_problems = self.use_keymap(self.settings.keymap)
-        self.jobs.changed.subscribe(self, self._jobs_changed)
+        self.jobs.changed.subscribe(self, self.terminal_title.jobs_changed)
         # Textual holds every frame back until the app's start-up (this handler included) is
         # over, so a screen pushed here is laid out and rendered once in vain, then again:
         # push it once start-up is over.
@@ -151,38 +151,10 @@ class StudioApp(ErrorHookApp[None]):
 
     def _open_main_screen(self) -> None:
         from studio.tui.screens.main import MainScreen
+        from studio.tui.start_notices import show_start_notices
 
         self.push_screen(MainScreen())
-        if self.recovered:
-            count = len(self.recovered)
-            self.notify(
-                f"{count} reply{'' if count == 1 else 's'} cut off when Studio last stopped "
-                "(the text received so far was kept).",
-                severity="warning",
-                markup=False,
-            )
-        for warning in self.settings.warnings:
-            if warning not in self.keymap_problems:  # those are shown together, below
-                self.notify(warning, severity="warning", timeout=10, markup=False)
-        if self.keymap_problems:
-            count = len(self.keymap_problems)
-            where = self.settings.config_path or "the config file"
-            self.notify(
-                "\n".join(
-                    [
-                        f"{count} problem{'' if count == 1 else 's'} in the [keymap] table of "
-                        f"{where} (every other key works):",
-                        *(
-                            f"• {problem.removeprefix('keymap: ')}"
-                            for problem in self.keymap_problems
-                        ),
-                    ]
-                ),
-                title="Keymap",
-                severity="warning",
-                timeout=20,
-                markup=False,
-            )
+        show_start_notices(self)
 
     def use_keymap(self, keymap: Mapping[str, str]) -> list[str]:
         """Check ``keymap`` (binding id -> keys; ``studio.keymap``) and apply the entries that
@@ -287,19 +259,6 @@ class StudioApp(ErrorHookApp[None]):
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def set_terminal_title(self, title: str) -> None:
-        """The terminal window's title (OSC 2), e.g. how many jobs are running."""
-        safe = "".join(ch for ch in clean_line(title) if ch.isprintable())
-        self.write_to_terminal(f"\x1b]2;{safe}\x07")
-
-    def _jobs_changed(self, change: JobsChanged) -> None:
-        from studio.tui.jobs import window_title
-
-        title = window_title(change.running)
-        if title != self._window_title:  # written only when it reads differently
-            self._window_title = title
-            self.set_terminal_title(title)
-
     def message_added(self, message: Message) -> None:
         """A message was added outside a pane (a finished job): show it where it is open."""
         from studio.tui.jobs import MessageWritten
@@ -346,30 +305,9 @@ class StudioApp(ErrorHookApp[None]):
 
     def help_groups(self) -> dict[str, list[BindingType]]:
         """What F1 lists, by where it works; every id in it can be remapped in ``[keymap]``."""
-        from studio.tui.keys import declared_bindings
-        from studio.tui.screens.job_detail import JobDetail
-        from studio.tui.screens.main import MainScreen
-        from studio.tui.screens.model_picker import ModelPicker
-        from studio.tui.widgets.chat_pane import ChatPane
-        from studio.tui.widgets.conversation_list import ConversationList
-        from studio.tui.widgets.job_sidebar import JobSidebar
-        from studio.tui.widgets.message_view import MessageView
-        from studio.tui.widgets.prompt import PromptInput
+        from studio.tui.help_groups import help_groups
 
-        pane: dict[str, list[BindingType]] = {}
-        if declared_bindings(ChatPane):
-            pane["In a conversation"] = list(declared_bindings(ChatPane))
-        return {
-            "Everywhere": list(self.BINDINGS),
-            "Conversations": list(MainScreen.BINDINGS),
-            **pane,
-            "Prompt": list(PromptInput.BINDINGS),
-            "A selected message (alt+up)": list(MessageView.BINDINGS),
-            "Conversation list (ctrl+l)": list(ConversationList.BINDINGS),
-            "Job queue (ctrl+g)": list(JobSidebar.BINDINGS),
-            "A job (Enter in the queue)": list(JobDetail.BINDINGS),
-            "Model picker (f2)": list(ModelPicker.BINDINGS),
-        }
+        return help_groups(self.BINDINGS)
 
     def action_help(self) -> None:
         from studio.tui.screens.help import HelpScreen, bindings_table
@@ -377,40 +315,6 @@ class StudioApp(ErrorHookApp[None]):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(bindings_table(self.help_groups(), self.keymap)))
-
-
-def run_app(settings: Settings, *, demo: bool) -> int:
-    """Run the TUI until the user quits; returns the exit code. A database that cannot be used,
-    at start-up or while the app ran, raises :class:`StoreUnavailable` (after Textual has given
-    the terminal back) for the command line to report."""
-    import gc
-
-    from studio.tui import previews
-    from studio.tui.heap import HeapFreeze
-
-    # First, before Textual takes the terminal: a database that cannot be used stops Studio
-    # here, before the terminal is taken (the command line says its one sentence on stderr).
-    store = Store.open()
-    previews.prepare()  # must happen before Textual takes over the terminal
-    # Rendering makes many short-lived objects: a larger young generation lets them die young
-    # rather than trigger full collections (ChatPane's HeapFreeze also freezes the heap while a
-    # reply streams). No gc.freeze() here: the first reply's end would undo it.
-    gc.set_threshold(*HeapFreeze.THRESHOLDS)
-    try:
-        app = StudioApp(settings, demo=demo, store=store)
-    except BaseException:
-        store.close()
-        raise
-    app.run()
-    # Everything is saved and closed by now (``on_unmount``). The process ends next, and
-    # Python's last collections would walk the whole heap of the UI first (0.2-0.4 s on a 2-core
-    # machine after a chat): leave the heap to the OS. Objects are still freed, and atexit
-    # handlers, thread joins and stream flushes still run.
-    gc.disable()
-    gc.freeze()
-    if app.store_failure is not None:
-        raise app.store_failure
-    return app.return_code or 0
 
 
 def store_failure(error: BaseException) -> StoreUnavailable | None:
