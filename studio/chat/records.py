@@ -4,6 +4,7 @@ does not save). :class:`ChatRecords` is what a session needs; ``Store`` has it a
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
@@ -93,6 +94,7 @@ class MemoryRecords:
             created_at=now,
             updated_at=now,
             message_count=0,
+            uuid=str(uuid.uuid4()),
         )
         self._messages: list[Message] = []
         self._data: dict[int, bytes | None] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid as uuidlib
 from typing import Any, TypedDict, Unpack
 
 from studio.store.base import StoreBase, last_rowid
@@ -12,10 +13,11 @@ DEFAULT_TITLE = "New conversation"
 
 SELECT_CONVERSATIONS = (
     "SELECT id, title, title_locked, model, system_prompt, temperature, max_tokens, archived,"
-    " created_at, updated_at, message_count FROM conversations"
+    " created_at, updated_at, message_count, uuid FROM conversations"
 )
 """Every column of ``conversations``, in the order ``row_to_conversation`` reads them by name."""
 _CONVERSATION_BY_ID = SELECT_CONVERSATIONS + " WHERE id = ?"
+_CONVERSATION_BY_UUID = SELECT_CONVERSATIONS + " WHERE uuid = ?"
 
 
 class ConversationChanges(TypedDict, total=False):
@@ -70,6 +72,7 @@ def row_to_conversation(row: sqlite3.Row) -> Conversation:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         message_count=row["message_count"],
+        uuid=row["uuid"],
     )
 
 
@@ -80,6 +83,14 @@ def _clean_title(title: str) -> str:
     if not cleaned:
         raise ValueError("a title cannot be empty")
     return cleaned
+
+
+def _clean_uuid(value: str) -> str:
+    """``value`` as the canonical lower-case uuid text; ``ValueError`` when it is not one."""
+    try:
+        return str(uuidlib.UUID(str(value).strip()))
+    except ValueError:
+        raise ValueError(f"not a uuid: {value!r}") from None
 
 
 def _validate_setting(key: str, value: Any) -> Any:
@@ -116,8 +127,12 @@ class ConversationsMixin(StoreBase):
         system_prompt: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        uuid: str | None = None,
     ) -> Conversation:
-        """Start a conversation with these settings (``None`` means "use the default")."""
+        """Start a conversation with these settings (``None`` means "use the default").
+
+        ``uuid`` is its lasting identity (a new uuid4 unless given, as an import gives the one
+        it read); a uuid the store already holds raises ``ValueError``."""
         values = {
             "model": _validate_setting("model", model),
             "system_prompt": _validate_setting("system_prompt", system_prompt),
@@ -125,12 +140,15 @@ class ConversationsMixin(StoreBase):
             "max_tokens": _validate_setting("max_tokens", max_tokens),
         }
         clean = _clean_title(title)
+        identity = str(uuidlib.uuid4()) if uuid is None else _clean_uuid(uuid)
         with self._write() as conn:
+            if conn.execute("SELECT 1 FROM conversations WHERE uuid = ?", (identity,)).fetchone():
+                raise ValueError(f"a conversation with uuid {identity} exists already")
             now = self._now()
             cursor = conn.execute(
                 "INSERT INTO conversations (title, model, system_prompt, temperature, max_tokens,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (clean, *values.values(), now, now),
+                " created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (clean, *values.values(), now, now, identity),
             )
             return self._load_conversation(conn, last_rowid(cursor))
 
@@ -138,6 +156,12 @@ class ConversationsMixin(StoreBase):
         """The conversation with id ``cid``, or ``None``."""
         with self._read() as conn:
             row = conn.execute(_CONVERSATION_BY_ID, (cid,)).fetchone()
+        return None if row is None else row_to_conversation(row)
+
+    def conversation_by_uuid(self, uuid: str) -> Conversation | None:
+        """The conversation whose lasting identity is ``uuid`` (any case), or ``None``."""
+        with self._read() as conn:
+            row = conn.execute(_CONVERSATION_BY_UUID, (uuid.strip().lower(),)).fetchone()
         return None if row is None else row_to_conversation(row)
 
     def list_conversations(

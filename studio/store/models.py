@@ -63,6 +63,8 @@ class Conversation:
     updated_at: float
     """Epoch seconds of the last change (a message added, finished or edited; a setting)."""
     message_count: int
+    uuid: str = ""
+    """Its lasting identity (a uuid4), kept by an export and an import into another store."""
 
 
 @dataclass(frozen=True, slots=True)
