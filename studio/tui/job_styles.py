@@ -9,7 +9,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from studio.jobs import Job, JobKind, JobState
-from studio.jobs.describe import item_errors
+from studio.jobs.describe import duration, item_errors, rough_duration
 from studio.textsafe import clean_line
 
 FILTERS: tuple[tuple[str, frozenset[JobState] | None], ...] = (
@@ -42,31 +42,9 @@ ROW_HEIGHT = 2
 """Lines per job in the list: :func:`job_label` always makes two."""
 
 
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
 def progress_bar(progress: int, width: int = BAR_WIDTH) -> str:
     filled = round(max(0, min(100, progress)) * width / 100)
     return "█" * filled + "░" * (width - filled)
-
-
-def rough_duration(seconds: float) -> str:
-    """A duration to the nearest minute (seconds under a minute): ETAs are estimates."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = -(-seconds // 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 LABEL_WIDTH = 41

@@ -3,64 +3,23 @@ parameters, its history, files, links and their expiry, every value made safe to
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 
 from studio.jobs import Job
-from studio.jobs.describe import item_errors
+from studio.jobs.describe import duration, item_errors, shown_value
 from studio.textsafe import clean
-from studio.tui.job_styles import STATE_STYLE, duration
+from studio.tui.job_styles import STATE_STYLE
 
 _BREAKS = re.compile(r"(?<=[/?&])")
 """Where a path or link may be folded: after a slash, a ``?`` or an ``&``, never mid-name."""
-_DATA_URI = re.compile(r"data:([\w.+-]+/[\w.+-]+)?[^,]*,")
 
 
 def when(stamp: float | None) -> str:
     return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S") if stamp else "–"
-
-
-def shown_value(value: Any) -> str:
-    """A parameter as shown: inline images summarised (``<image/png inline, 1,950 bytes>``)
-    instead of their base64, a list of one value without brackets."""
-
-    def short(item: Any) -> Any:
-        if isinstance(item, Mapping):
-            return {str(k): short(v) for k, v in item.items()}
-        if isinstance(item, list | tuple):
-            return [short(v) for v in item]
-        if isinstance(item, str):
-            found = _DATA_URI.match(item)
-            if found:
-                size = (len(item) - found.end()) * 3 // 4
-                return f"<{found.group(1) or 'data'} inline, {size:,} bytes>"
-            if len(item) > 512 and " " not in item:
-                return f"<inline data, {len(item):,} characters>"
-        return item
-
-    value = short(value)
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, str | int | float | bool):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def summarised(raw: Any) -> Any:
-    """A server answer with its inline data (data URIs, long base64) summarised."""
-    if isinstance(raw, Mapping):
-        return {str(k): summarised(v) for k, v in raw.items()}
-    if isinstance(raw, list | tuple):
-        return [summarised(v) for v in raw]
-    if isinstance(raw, str) and (_DATA_URI.match(raw) or (len(raw) > 512 and " " not in raw)):
-        return shown_value(raw)
-    return raw
 
 
 def fold(text: str, width: int) -> list[str]:

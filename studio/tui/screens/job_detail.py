@@ -19,9 +19,10 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from studio.jobs import Job, JobKind, JobState
+from studio.jobs.describe import summarised
 from studio.textsafe import clean
 from studio.tui import previews
-from studio.tui.job_text import describe_job, summarised
+from studio.tui.job_text import describe_job
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
