@@ -7,6 +7,7 @@ import difflib
 import ipaddress
 import math
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -134,6 +135,8 @@ def _coerce(spec: Spec, value: Any) -> Any:
         if kind == "url":
             return _base_url(text)
         return text
+    if kind == "command" and isinstance(value, str):
+        return _command(value)
     if kind == "keymap" and isinstance(value, dict):
         keymap: dict[str, str] = {}
         for binding_id, keys in value.items():
@@ -155,6 +158,18 @@ def _coerce(spec: Spec, value: Any) -> Any:
 
 
 _NAME = Spec("text", "", "")
+
+
+def _command(text: str) -> str | None:
+    """A command line as ``shlex`` splits it (the notifier runs it without a shell); ``None``
+    when blank."""
+    if _CONTROL_OR_SURROGATE.search(text):
+        raise _Refused("it contains control characters or bytes that are not UTF-8")
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:  # an unbalanced quote
+        raise _Refused(f"it cannot be split into words ({exc})") from None
+    return text.strip() if words else None
 
 
 def _in_range(spec: Spec, value: int) -> bool:

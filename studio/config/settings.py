@@ -15,6 +15,7 @@ from typing import Any, Literal
 import tomli_w
 
 from studio import paths
+from studio.termnotify import NOTIFY_MODES
 
 MAX_RETRIES_LIMIT = 10
 CLIPBOARD_MODES = ("auto", "osc52", "native", "off")
@@ -106,6 +107,23 @@ class Settings:
     )
     bell: bool = setting(
         True, "bool", "Ring the terminal bell when a job finishes.", "true or false"
+    )
+    notify: Literal["auto", "osc9", "osc777", "off"] = setting(
+        "auto",
+        "choice",
+        "Desktop notification through the terminal when a job ends (the TUI, jobs wait, "
+        "watch and run): auto (OSC 9 or OSC 777 where the terminal is known to show one; in "
+        "tmux set allow-passthrough on), osc9 or osc777 (that one, whatever the terminal), off.",
+        "one of " + ", ".join(NOTIFY_MODES),
+        choices=NOTIFY_MODES,
+    )
+    notify_command: str | None = setting(
+        None,
+        "command",
+        "A command run when a job ends, with the job as JSON on its standard input (split "
+        "like a shell line and run without a shell; killed after 30 s), e.g. to send a "
+        "phone notification; unset runs nothing.",
+        "a command line (quotes balanced)",
     )
     media_dir: str | None = setting(
         None,

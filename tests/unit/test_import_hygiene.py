@@ -23,6 +23,8 @@ TEXTUAL_FREE = [
     "studio.models",
     "studio.model_cache",
     "studio.fuzzy",
+    "studio.termnotify",
+    "studio.jobs.notify",
     "studio.gateway",
     "studio.chat",
     "studio.chat.session",
