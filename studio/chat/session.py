@@ -319,12 +319,14 @@ class Reply:
             error = f"Unexpected error: {type(exc).__name__}: {exc}"
         finally:
             self._waiting = False
+            # Saved before the stream is closed: closing awaits, and a second cancel landing
+            # there (the app quitting) must not skip the save.
+            ended = self.ended or self._end(outcome, error, failure)
             if deltas is not None:
                 close = getattr(deltas, "aclose", None)
                 if close is not None:
                     with contextlib.suppress(Exception):
                         await close()
-            ended = self.ended or self._end(outcome, error, failure)
         yield ended
 
     def _save_partial(self) -> None:
