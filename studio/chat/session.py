@@ -298,7 +298,8 @@ class Reply:
                 if now - last_save >= SAVE_EVERY:
                     last_save = now
                     self._save_partial()
-        except (asyncio.CancelledError, GeneratorExit) as exc:
+        except (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt) as exc:
+            # KeyboardInterrupt: ctrl+c raised in the task itself (not turned into a cancel)
             self._waiting = False
             outcome = MessageStatus.STOPPED
             task = self._task

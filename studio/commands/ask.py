@@ -1,4 +1,6 @@
-"""``studio ask``: one prompt in, the reply streamed to stdout, usage on stderr."""
+"""``studio ask``: one prompt in, the reply streamed to stdout (or one JSON object with
+``--json``), usage on stderr; the exchange saved in the store like a TUI conversation unless
+``--no-save``."""
 
 from __future__ import annotations
 
@@ -7,19 +9,19 @@ import asyncio
 import math
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
-from studio.api import media
-from studio.api.errors import AnyFastError, StreamError
+from studio.api.errors import AnyFastError
 from studio.api.types import Usage, finish_note
 from studio.chat import (
     ChatSession,
-    MemoryRecords,
+    Reply,
     ReplyDelta,
     ReplyFailed,
     ReplyFinished,
     ReplyWarning,
 )
+from studio.commands.ask_records import AskTarget, ask_target, stored_attachment
 from studio.commands.common import (
     CommandError,
     encodable,
@@ -29,12 +31,17 @@ from studio.commands.common import (
     warn,
     write_stdout,
 )
-from studio.commands.exits import EXIT_OK, EXIT_USAGE
+from studio.commands.conversations import open_store
+from studio.commands.exits import EXIT_OK, EXIT_STORE, EXIT_USAGE
+from studio.commands.models import safe_json
 from studio.commands.waiting import WaitingLine
 from studio.config import Settings
-from studio.store import NewAttachment, Role
+from studio.gateway import Gateway
+from studio.store import Message, NewAttachment
 from studio.textsafe import clean, clean_line
 
+ASK_JSON_VERSION = 1
+"""Raised only when a key of :func:`ask_payload` is renamed or removed."""
 MAX_TEMPERATURE = 2.0
 _URL_SCHEMES = ("http://", "https://", "data:", "asset://")
 
@@ -105,80 +112,137 @@ def read_prompt(words: list[str], stdin: TextIO) -> str:
     return prompt
 
 
-def build_conversation(
-    args: argparse.Namespace, model: str, prompt: str, attachments: list[str]
-) -> MemoryRecords:
-    """The conversation asked about, in memory (``ask`` saves nothing): the system prompt,
-    the parameters, and the prompt with its images (read now, as data URIs or URLs)."""
-    records = MemoryRecords(
-        model=model,
-        system_prompt=args.system,
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-    )
-    images = [
-        NewAttachment(name=source, mime="image/*", url=media.image_data_uri(source))
-        for source in attachments
-    ]
-    records.add_message(records.conversation.id, Role.USER, prompt, attachments=images)
-    return records
-
-
 def run_ask(args: argparse.Namespace) -> int:
     check_args(args)
     settings = settings_or_fail(demo=args.demo)
     prompt = read_prompt(args.prompt, sys.stdin)
-    records = build_conversation(args, args.model or settings.default_model, prompt, args.attach)
-    return asyncio.run(_ask(args, settings, records))
-
-
-async def _ask(args: argparse.Namespace, settings: Settings, records: MemoryRecords) -> int:
-    model = records.conversation.model or settings.default_model
-    out = _Output(sys.stdout, raw=args.raw)
-    started = time.monotonic()
-    usage: Usage | None = None
-    finish: str | None = None
-    warnings: list[str] = []
+    attachments = [stored_attachment(source) for source in args.attach]
     waiting = WaitingLine(sys.stderr)  # until the first byte of the reply is shown
 
     def on_retry(attempt: int, delay: float, err: AnyFastError) -> None:
         waiting.clear()
         _announce_retry(attempt, delay, err)
 
-    async with open_gateway(settings, demo=args.demo, on_retry=on_retry) as gateway:
-        session = ChatSession(
-            records,
-            records.conversation.id,
-            gateway.client,
-            default_model=lambda: model,
-            stream=not args.no_stream,
-            commands_are_jobs=False,  # no jobs here: "/image ..." is a question like any other
-        )
-        reply = session.start_reply()
-        assert reply is not None  # the conversation in memory is always there
-        waiting.start()
+    gateway = open_gateway(settings, demo=args.demo, on_retry=on_retry)  # no key: nothing saved
+    store = None if args.no_save and not continues(args) else open_store()
+    try:
+        target = ask_target(args, settings, store)
+        exchange = _Exchange(args, settings, target, waiting)
+        return asyncio.run(exchange.run(gateway, prompt, attachments))
+    finally:
+        if store is not None:
+            store.close()
+
+
+def continues(args: argparse.Namespace) -> bool:
+    """Whether ``args`` continue a conversation (-c or --cid)."""
+    return bool(args.continue_latest or args.cid is not None)
+
+
+class _Exchange:
+    """One prompt and its reply: sent through a :class:`ChatSession`, shown as it arrives (or
+    as one JSON object at the end), saved by the session wherever ``target`` keeps it."""
+
+    def __init__(
+        self, args: argparse.Namespace, settings: Settings, target: AskTarget, waiting: WaitingLine
+    ) -> None:
+        self.args = args
+        self.settings = settings
+        self.target = target
+        self.waiting = waiting
+        self.out = _Output(sys.stdout, raw=args.raw)
+        self.warnings: list[str] = []
+
+    async def run(self, gateway: Gateway, prompt: str, attachments: list[NewAttachment]) -> int:
+        args, target = self.args, self.target
+        started = time.monotonic()
+        async with gateway:
+            session = ChatSession(
+                target.records,
+                target.conversation_id,
+                gateway.client,
+                default_model=lambda: self.settings.default_model,
+                stream=not args.no_stream,
+                commands_are_jobs=False,  # no jobs here: "/image ..." is a question like any other
+            )
+            session.send(prompt, attachments)
+            reply = session.start_reply()
+            if reply is None:
+                raise CommandError("the conversation was deleted meanwhile")
+            ended = await self._follow(reply)
+        if ended.save_error is not None and session.retry_saves() == 0:
+            raise CommandError(f"the reply could not be saved: {ended.save_error}", EXIT_STORE)
+        self.out.end()
+        if args.json:
+            self._print_json(reply, ended)
+        if isinstance(ended, ReplyFailed):
+            raise ended.error  # said on stderr, after what was printed
+        for warning in self.warnings:
+            warn(warning)
+        _say_finish(ended.finish_reason, args.max_tokens)
+        if not args.quiet and not args.json:
+            elapsed = time.monotonic() - started
+            _print_usage(reply.model, ended.usage, elapsed, demo=gateway.demo)
+        return EXIT_OK
+
+    async def _follow(self, reply: Reply) -> ReplyFinished | ReplyFailed:
+        """Show the reply's events until it ends. Interrupted (ctrl+c), the session saves it
+        as stopped with its text, and ``--json`` still prints its object."""
+        self.waiting.start()
         try:
             async for event in reply:
                 if isinstance(event, ReplyDelta):
-                    _show_delta(event, args, out, waiting)
+                    self._show_delta(event)
                 elif isinstance(event, ReplyWarning):  # trouble after a complete reply
-                    warnings.append(event.text)
-                elif isinstance(event, ReplyFailed):
-                    if isinstance(event.error, StreamError):
-                        out.end()  # the partial reply stays on stdout; the error follows
-                    raise event.error
-                elif isinstance(event, ReplyFinished):
-                    usage, finish = event.usage, event.finish_reason
+                    self.warnings.append(event.text)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self.waiting.stop()
+            ended = await reply.end()
+            self.out.end()
+            if self.args.json:
+                self._print_json(reply, ended)
+            raise
         finally:
-            waiting.stop()
-            await reply.end()  # a reply left early (closed pipe, full disk) closes its stream
-    out.end()
-    for warning in warnings:
-        warn(warning)
-    _say_finish(finish, args.max_tokens)
-    if not args.quiet:
-        _print_usage(model, usage, time.monotonic() - started, demo=gateway.demo)
-    return EXIT_OK
+            self.waiting.stop()
+        return await reply.end()  # a reply left early (closed pipe, full disk) closes its stream
+
+    def _show_delta(self, delta: ReplyDelta) -> None:
+        if self.args.json:
+            if delta.content:
+                self.waiting.stop()
+            return
+        _show_delta(delta, self.args, self.out, self.waiting)
+
+    def _print_json(self, reply: Reply, ended: ReplyFinished | ReplyFailed) -> None:
+        payload = ask_payload(reply.model, ended.message, self.target)
+        write_stdout(encodable(safe_json(payload)) + "\n")
+
+
+def ask_payload(model: str, message: Message, target: AskTarget) -> dict[str, Any]:
+    """What ``studio ask --json`` prints (stable: see the README); the ids are ``null`` when
+    nothing is saved (``--no-save``)."""
+    usage, saved = message.usage, target.saved
+    return {
+        "version": ASK_JSON_VERSION,
+        "reply": message.content,
+        "reasoning": message.reasoning or None,
+        "model": model,
+        "usage": None
+        if usage is None
+        else {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+            "cached_tokens": usage.cached_tokens,
+        },
+        "finish_reason": message.finish_reason,
+        "status": message.status.value,
+        "error": message.error,
+        "conversation_id": target.conversation_id if saved else None,
+        "conversation_uuid": target.uuid if saved else None,
+        "message_id": message.id if saved else None,
+    }
 
 
 def _show_delta(
