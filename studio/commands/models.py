@@ -20,11 +20,11 @@ _UNSAFE_IN_JSON = re.compile(
 )
 
 
-def safe_json(value: object) -> str:
+def safe_json(value: object, indent: int | None = 2) -> str:
     """JSON text that is safe to print on a terminal and still readable (non-ASCII letters kept
     as they are; every character that could drive the terminal written as a ``\\uXXXX`` escape,
-    which parses back to the same value)."""
-    text = json.dumps(value, indent=2, ensure_ascii=False)
+    which parses back to the same value); ``indent=None`` puts it on one line."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
