@@ -104,3 +104,59 @@ class JobWatcher:
             self._stamps[job.id] = (job.updated_at, job.state.value)
         changed = sorted(loaded.values(), key=lambda j: j.id, reverse=True)
         return JobChanges(changed, removed)
+
+
+@dataclass(frozen=True)
+class ConversationChanges:
+    """What changed in the conversations since the previous :meth:`ConversationWatcher.poll`."""
+
+    changed: set[int] = field(default_factory=set)
+    """Conversations that got messages, lost some, or were renamed, archived or restored."""
+    new: set[int] = field(default_factory=set)
+    """Conversations that were not there before."""
+    removed: set[int] = field(default_factory=set)
+    """Conversations that were deleted."""
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.new or self.removed)
+
+
+_Stamp = tuple[float, int, str, int]
+"""What a conversation looked like: (``updated_at``, message count, title, archived)."""
+
+
+class ConversationWatcher:
+    """Reports the conversations another connection (a ``studio ask``, another window) changed
+    since it last looked: ``PRAGMA data_version`` first, then one read of each conversation's
+    stamp (no message is read). The first :meth:`poll` reports every conversation as new.
+
+    This connection's own writes move nothing by themselves; they are reported (as changed)
+    with the next foreign commit, which is harmless to a caller that refreshes what it shows.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._version: int | None = None
+        self._stamps: dict[int, _Stamp] = {}
+
+    def poll(self) -> ConversationChanges | None:
+        """What changed since the last poll, or ``None`` when no other connection has
+        committed anything since (one ``PRAGMA`` and nothing else)."""
+        version = self.store.data_version()
+        if version == self._version:
+            return None
+        self._version = version  # noted before reading: a commit meanwhile is read next time
+        with self.store._read() as conn:  # the store package's own collaborator
+            rows = conn.execute(
+                "SELECT id, updated_at, message_count, title, archived FROM conversations"
+            ).fetchall()
+        present: dict[int, _Stamp] = {
+            int(r[0]): (float(r[1]), int(r[2]), str(r[3]), int(r[4])) for r in rows
+        }
+        before = self._stamps
+        self._stamps = present
+        return ConversationChanges(
+            changed={i for i, stamp in present.items() if i in before and before[i] != stamp},
+            new={i for i in present if i not in before},
+            removed={i for i in before if i not in present},
+        )
