@@ -13,6 +13,13 @@ USER_VARIABLES = (
     "STUDIO_CONFIG",
     "TMUX",
     "STY",
+    # The terminal's identity decides the desktop notification a job's end writes.
+    "TERM_PROGRAM",
+    "LC_TERMINAL",
+    "KITTY_WINDOW_ID",
+    "WEZTERM_PANE",
+    "WT_SESSION",
+    "VTE_VERSION",
 )
 
 

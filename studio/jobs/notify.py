@@ -48,6 +48,19 @@ def is_reported_end(job: Job) -> bool:
     return job.state.is_final and job.state is not JobState.CANCELLED
 
 
+def ended_before(job: Job, moment: float) -> bool:
+    """Whether ``job`` ended before ``moment`` (epoch seconds): when
+    its task finished on the gateway (the gateway's clock, in whole seconds), its deadline for
+    one that timed out, else when an engine recorded its end. A window that opens after a job
+    ended does not notify of it."""
+    ended = job.result.get("finished_at") if isinstance(job.result, dict) else None
+    if job.state is JobState.TIMED_OUT:
+        ended = job.deadline_at
+    if not isinstance(ended, int | float):
+        ended = job.finished_at
+    return ended is not None and ended < moment
+
+
 def notification_text(job: Job) -> tuple[str, str]:
     """The title and body of the notification for a job that ended (untrusted text inside:
     the prompt, a failure reason; sanitised where it is written)."""
@@ -64,14 +77,21 @@ def notification_text(job: Job) -> tuple[str, str]:
     return f"{what} {state}", job.failure_reason or job.message or prompt or job.model
 
 
-def terminal_alert(job: Job, settings: Settings, env: Mapping[str, str]) -> str:
-    """What to write to the terminal when ``job`` ended: the bell (setting ``bell``) and the
-    desktop notification (setting ``notify``), or ``""``."""
+def desktop_notification(job: Job, settings: Settings, env: Mapping[str, str]) -> str:
+    """The desktop notification to write to the terminal (``env`` describes it) when ``job``
+    ended, following setting ``notify``; ``""`` when there is none."""
     if not is_reported_end(job):
         return ""
     title, body = notification_text(job)
-    sequence = notification_sequence(title, body, env=env, mode=settings.notify)
-    return (BELL if settings.bell else "") + sequence
+    return notification_sequence(title, body, env=env, mode=settings.notify)
+
+
+def terminal_alert(job: Job, settings: Settings, env: Mapping[str, str]) -> str:
+    """What a command writes to its terminal when ``job`` ended: the bell (setting ``bell``)
+    and the desktop notification (setting ``notify``), or ``""``."""
+    if not is_reported_end(job):
+        return ""
+    return (BELL if settings.bell else "") + desktop_notification(job, settings, env)
 
 
 def command_environment(settings: Settings, env: Mapping[str, str]) -> dict[str, str]:

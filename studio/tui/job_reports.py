@@ -1,7 +1,7 @@
 """Telling the user what became of a job: the toast when its request was sent (or may not have
-arrived), the toast and bell when it ends, and, for a job started from a conversation, its
-message there: live while it runs (the pane redraws it), then its result or why it failed, in
-the same place.
+arrived), the toast, bell and notification (:mod:`studio.tui.job_alerts`) when it ends, and,
+for a job started from a conversation, its message there: live while it runs (the pane redraws
+it), then its result or why it failed, in the same place.
 
 A job's message is linked to the job (``Message.job_id``), as is the ``/image`` or ``/video``
 command that made it; neither is ever sent to the chat model, and "regenerate" on them retries
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from studio.jobs import Job, JobKind, JobState
 from studio.store import Message, MessageStatus, NewAttachment, NotFoundError, Role
+from studio.tui.job_alerts import JobAlerts
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
@@ -50,6 +51,7 @@ class JobReporter:
 
     def __init__(self, app: StudioApp) -> None:
         self.app = app
+        self.alerts = JobAlerts(app)
         self._reported: dict[int, JobState] = {}
         """The end each job was last reported in (each is reported once)."""
         self._commands: deque[tuple[int, str, str, int]] = deque(maxlen=64)
@@ -147,8 +149,7 @@ class JobReporter:
                 timeout=12,
                 markup=False,
             )
-        if app.settings.bell and job.state is not JobState.CANCELLED:
-            app.bell()
+        self.alerts.ended(job)  # bell, desktop notification, notify_command
         if job.conversation_id is not None:
             self._report_in_conversation(job)
 

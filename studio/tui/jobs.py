@@ -156,6 +156,7 @@ class JobsController:
     async def stop(self) -> None:
         if self.engine is not None:
             await self.engine.stop()
+        await self.reporter.alerts.close()
 
     # -- changes -------------------------------------------------------------------------------
 
