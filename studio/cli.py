@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from studio import __version__
 from studio.commands.exits import EXIT_FAILED, EXIT_INTERRUPTED
-from studio.commands.parsers import chat, jobs, tools
+from studio.commands.parsers import chat, jobs, tools, transcripts
 
 EPILOG = """\
 examples:
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the studio against the built-in emulator (no key, no network)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (chat, jobs, tools):
+    for group in (chat, jobs, tools, transcripts):
         group.add_parsers(sub)
 
     return parser
