@@ -6,8 +6,9 @@ How untrusted text is kept from breaking the document's structure (the README sa
   code block one backtick longer than any run of backticks they hold: nothing in them (a
   heading, HTML, a fence) is interpreted, and the text is exactly what was sent.
 * A **reply** is Markdown by nature and is written as received, so its code, lists and tables
-  render; a code block left open at its end (a reply stopped mid-block) is closed, so it cannot
-  swallow the turns after it.
+  render; a code block left open at its end (a reply stopped mid-block) is closed, and so is an
+  HTML block that only its end marker ends (``<pre>``, ``<!--``), so neither can swallow the
+  turns after it.
 * Titles, model ids and file names are escaped as literal inline text.
 """
 
@@ -20,6 +21,7 @@ from studio.export.gather import Transcript, Turn
 from studio.export.media import MediaItem, media_items
 from studio.export.text import (
     close_open_fence,
+    close_open_html,
     escape_inline,
     fence,
     local_time,
@@ -74,7 +76,7 @@ def _turn(turn: Turn, media: MediaLinks) -> str:
         blocks.append("**Reasoning:**\n\n" + fence(m.reasoning))
     if m.content:
         if m.role is Role.ASSISTANT:
-            blocks.append(close_open_fence(m.content))
+            blocks.append(close_open_html(close_open_fence(m.content)))
         else:
             blocks.append(fence(m.content))
     if turn.job is not None and m.role is Role.ASSISTANT:

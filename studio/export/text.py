@@ -55,6 +55,47 @@ def close_open_fence(markdown: str) -> str:
     return f"{markdown}{tail}{opened[0] * opened[1]}"
 
 
+_HTML_BLOCK_STARTS = (
+    (re.compile(r"^ {0,3}<(pre|script|style|textarea)(?=[\s>]|$)", re.I), None),
+    (re.compile(r"^ {0,3}<!--"), "-->"),
+    (re.compile(r"^ {0,3}<\?"), "?>"),
+    (re.compile(r"^ {0,3}<![A-Za-z]"), ">"),
+    (re.compile(r"^ {0,3}<!\[CDATA\["), "]]>"),
+)
+"""CommonMark's HTML blocks that run until an end marker, not to a blank line (types 1-5)."""
+
+
+def close_open_html(markdown: str) -> str:
+    """``markdown`` with the end marker added when an HTML block that only its marker ends
+    (``<pre>``, ``<!--`` ...) is left open (outside code fences), so it cannot turn the rest of
+    the document into raw HTML."""
+    lowered = markdown.lower()
+    fenced: tuple[str, int] | None = None
+    offset = 0
+    for line in markdown.split("\n"):
+        start_of_line, offset = offset, offset + len(line) + 1
+        match = _FENCE_LINE.match(line)
+        if match is not None:
+            run = match.group(1)
+            if fenced is None:
+                fenced = (run[0], len(run))
+            elif run[0] == fenced[0] and len(run) >= fenced[1] and not match.group(2).strip():
+                fenced = None
+            continue
+        if fenced is not None:
+            continue
+        for start, marker in _HTML_BLOCK_STARTS:
+            found = start.match(line)
+            if found is None:
+                continue
+            end = marker or f"</{found.group(1).lower()}>"
+            if lowered.find(end, start_of_line + found.end()) < 0:
+                tail = "" if markdown.endswith("\n") else "\n"
+                return f"{markdown}{tail}{end}"
+            break
+    return markdown
+
+
 def escape_inline(text: str) -> str:
     """``text`` (one line: a title, a file name, a model id) as literal Markdown inline text."""
     return _INLINE_SPECIAL.sub(r"\\\1", " ".join(text.split()))

@@ -14,8 +14,8 @@ from markdown_it import MarkdownIt
 
 from studio import paths
 from studio.export import ExportError, default_export_path, render_export, write_export
-from studio.export.text import close_open_fence, fence
-from studio.store import Store
+from studio.export.text import close_open_fence, close_open_html, fence
+from studio.store import Role, Store
 from tests.transcript_samples import (
     CUT_TEXT,
     ERROR_TEXT,
@@ -270,3 +270,17 @@ def test_export_and_its_commands_never_import_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_open_html_block_in_a_reply_cannot_swallow_the_turns_after_it(
+    store: Store,
+) -> None:
+    chat = store.create_conversation(title="Html")
+    store.add_message(chat.id, Role.ASSISTANT, "Look:\n\n<pre>\nnever closed", model="m")
+    store.add_message(chat.id, Role.ASSISTANT, "<!-- an open comment", model="m")
+    store.add_message(chat.id, Role.USER, "still here?")
+    text = render_export(store, [chat.id], "md")
+    assert [tag for tag, _ in headings(text)] == ["h1", "h2", "h2", "h2"]
+    assert close_open_html("<pre>\nx\n</PRE>\n<div>") == "<pre>\nx\n</PRE>\n<div>"
+    assert close_open_html("```\n<pre>\n```") == "```\n<pre>\n```"
+    assert close_open_html("<script>x") == "<script>x\n</script>"
