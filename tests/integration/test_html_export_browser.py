@@ -29,6 +29,9 @@ window.addEventListener("load", () => {
   report.setAttribute(
     "data-decoded", String(images.filter((i) => i.complete && i.naturalWidth > 0).length)
   );
+  report.setAttribute("data-background", getComputedStyle(document.body).backgroundColor);
+  const code = document.querySelector(".highlight .nb");
+  report.setAttribute("data-code", code ? getComputedStyle(code).color : "");
   document.body.appendChild(report);
 });
 </script>
@@ -48,8 +51,10 @@ def chromium() -> str:
     )
 
 
-def open_in_chromium(binary: str, page: Path, profile: Path) -> str:
+def open_in_chromium(binary: str, page: Path, profile: Path, *, dark: bool = False) -> str:
     args = [binary, "--headless", "--disable-gpu", "--no-first-run", "--disable-extensions"]
+    if dark:
+        args.append("--force-dark-mode")  # prefers-color-scheme: dark
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
     args += [
@@ -64,7 +69,12 @@ def open_in_chromium(binary: str, page: Path, profile: Path) -> str:
 
 
 @pytest.mark.slow
-def test_the_html_export_renders_every_turn_and_decodes_every_image(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("dark", "background"), [(False, "rgb(255, 255, 255)"), (True, "rgb(13, 17, 23)")]
+)
+def test_the_html_export_renders_every_turn_and_decodes_every_image(
+    tmp_path: Path, dark: bool, background: str
+) -> None:
     binary = chromium()
     with Store.open(tmp_path / "studio.db", clock=ticking_clock()) as store:
         sample = fill(store, tmp_path / "media")
@@ -80,7 +90,7 @@ def test_the_html_export_renders_every_turn_and_decodes_every_image(tmp_path: Pa
     copy = tmp_path / "probe.html"
     copy.write_text(probed, encoding="utf-8")
 
-    dom = open_in_chromium(binary, copy, tmp_path / "profile")
+    dom = open_in_chromium(binary, copy, tmp_path / "profile", dark=dark)
 
     match = re.search(r'<div id="test-report"([^>]*)>', dom)
     assert match is not None, f"the probe did not run; the page was:\n{dom[:2000]}"
@@ -89,3 +99,6 @@ def test_the_html_export_renders_every_turn_and_decodes_every_image(tmp_path: Pa
     assert int(report["turns"]) == turns
     assert int(report["images"]) == 2  # the user's attachment and the job's result
     assert report["decoded"] == report["images"]
+    # Light or dark as the reader prefers, code colours included (Pygments' palettes).
+    assert report["background"] == background
+    assert report["code"] == ("rgb(230, 237, 243)" if dark else "rgb(0, 128, 0)")
