@@ -188,3 +188,36 @@ def test_a_streaming_reply_comes_in_cut_and_an_active_job_timed_out(
     assert messages[1].role is Role.ASSISTANT
     rebuilt_job = target.get_job(messages[2].job_id or 0)
     assert rebuilt_job is not None and rebuilt_job.state is JobState.TIMED_OUT
+
+
+def test_a_link_to_a_gone_job_reserves_an_id_in_a_store_that_never_had_jobs(
+    source: Store, target: Store
+) -> None:
+    chat = source.create_conversation(title="Gone")
+    job = source.create_job(
+        kind=JobKind.IMAGE,
+        provider=JobProvider.SEEDREAM,
+        action="generate",
+        model="m",
+        prompt="p",
+        params={},
+        idempotency_key="k",
+        conversation_id=chat.id,
+    )
+    source.add_job_message(chat.id, job.id, "Image job failed")
+    source.delete_job(job.id)
+    text = render_export(source, [chat.id], "json")
+    (rebuilt,) = import_transcripts(target, text)
+    (message,) = target.messages(rebuilt.id)
+    assert message.job_id is not None
+    fresh = target.create_job(
+        kind=JobKind.IMAGE,
+        provider=JobProvider.SEEDREAM,
+        action="generate",
+        model="m",
+        prompt="p",
+        params={},
+        idempotency_key="k2",
+    )
+    assert fresh.id > message.job_id
+    assert render_export(target, [rebuilt.id], "json") == text
