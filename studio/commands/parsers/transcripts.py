@@ -40,7 +40,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     export = sub.add_parser(
         "export",
         help="export conversations as Markdown, JSON or HTML",
-        description="Export conversations as Markdown (readable), JSON (lossless, for "
+        description="Export conversations as Markdown (readable), JSON (lossless, for\n"
         "`studio import`) or HTML (one self-contained page). Without -o, to stdout.",
         epilog=EXPORT_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -67,7 +67,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     imp = sub.add_parser(
         "import",
         help="import conversations from a JSON export",
-        description="Rebuild the conversations of a `studio export --format json` file: the "
+        description="Rebuild the conversations of a `studio export --format json` file: the\n"
         "same uuids, times, messages, statuses, usage and attachments. All or nothing.",
         epilog=IMPORT_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -84,7 +84,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     show = sub.add_parser(
         "show",
         help="print a conversation as Markdown",
-        description="Print a conversation as Markdown (as `studio export` writes it), "
+        description="Print a conversation as Markdown (as `studio export` writes it),\n"
         "sanitised for the terminal.",
         epilog=SHOW_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
