@@ -23,6 +23,7 @@ from textual.widgets import Button, Static, Tabs, TextArea
 
 from studio.api.errors import AnyFastError, describe
 from studio.textsafe import clean_line
+from studio.tui.conversation_sync import ConversationSync
 from studio.tui.screens.keeping import Keeper
 from studio.tui.screens.main_actions import ConversationActions
 from studio.tui.screens.main_jobs import JobQueue
@@ -87,6 +88,8 @@ class MainScreen(Screen[None]):
         self.fit = ListFit(self)
         self.job_queue = JobQueue(self)
         self.actions = ConversationActions(self)
+        self.conversation_sync = ConversationSync(self)
+        """Follows the conversations other processes change (``studio ask``, other windows)."""
 
     @property
     def studio(self) -> StudioApp:
@@ -164,6 +167,7 @@ class MainScreen(Screen[None]):
         # after the first frame is on screen, however long that took
         self.call_after_refresh(self.set_timer, 0.1, self._warm_gateway)
         self.job_queue.subscribe()
+        self.conversation_sync.start()
 
     def refresh_list(self, selected: int | None = None) -> None:
         """Show the conversations (as the list's filter and archive switch ask) in the list."""
