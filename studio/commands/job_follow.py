@@ -165,7 +165,7 @@ class JobFollower:
         if self.json_lines:
             self._print(safe_json(job_payload(job), indent=None))
         elif self.run_lines:
-            self._print(run_line(job, elsewhere=not here))
+            self._print(end_line(job, elsewhere=not here, paths=True))
         else:
             self._print_result(job)
         await self.runtime.alerts.ended(job, here=here)
@@ -214,12 +214,3 @@ class JobFollower:
             for task in following.values():
                 task.cancel()
             await asyncio.gather(*following.values(), return_exceptions=True)
-
-
-def run_line(job: Job, *, elsewhere: bool) -> str:
-    """``jobs run``'s line for an ended job: its end, then its files' paths."""
-    line = end_line(job, elsewhere=elsewhere)
-    paths = saved_paths(job)
-    if job.state is JobState.SUCCEEDED and paths:
-        line = line.split(":", 1)[0] + ": " + " ".join(clean_line(p) for p in paths)
-    return line

@@ -69,20 +69,22 @@ def list_line(job: Job, now: float) -> str:
     )
 
 
-def end_line(job: Job, *, elsewhere: bool = False) -> str:
-    """The line that tells of a job's end: ``job #12 (video) done in 1m02s: 1 file`` or
-    ``job #12 (video) failed: <reason>``."""
+def end_line(job: Job, *, elsewhere: bool = False, paths: bool = False) -> str:
+    """The line that tells of a job's end: ``job #12 (video) done in 1m02s: 1 file`` (with
+    ``paths``, the files' paths instead of their count) or ``job #12 (video) failed: <reason>``;
+    ``elsewhere`` when another process ended it."""
     where = " (in another process)" if elsewhere else ""
-    head = f"job #{job.id} ({job.kind.value}) {STATE_WORDS[job.state]}{where}"
+    head = f"job #{job.id} ({job.kind.value}) {STATE_WORDS[job.state]}"
     if job.state is JobState.SUCCEEDED:
-        files = len(saved_paths(job))
+        saved = saved_paths(job)
         took = duration(job.elapsed(job.finished_at or job.updated_at))
-        text = f"{head} in {took}: {files} file{'s' * (files != 1)}"
+        files = " ".join(saved) if paths else f"{len(saved)} file{'s' * (len(saved) != 1)}"
+        text = f"{head} in {took}{where}: {files}"
         if item_errors(job):
             text += f" ({len(item_errors(job))} image(s) of the group failed)"
         return clean_line(text)
     reason = job.failure_reason or job.message or ""
-    return short(f"{head}: {reason}" if reason else head, 400)
+    return short(f"{head}{where}: {reason}" if reason else head + where, 400)
 
 
 def failure_hint(job: Job) -> str:

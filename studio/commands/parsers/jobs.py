@@ -257,12 +257,26 @@ def _add_jobs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     jobs.set_defaults(handler="studio.commands.jobs:run_list")
     actions = jobs.add_subparsers(dest="jobs_command", metavar="ACTION")
 
-    listing = actions.add_parser("list", help="the jobs, newest first, one a line")
+    listing = actions.add_parser(
+        "list",
+        help="the jobs, newest first, one a line",
+        description="The jobs, newest first: id, kind, state, model, created, prompt.",
+        epilog="examples:\n  studio jobs list --state failed --state timed_out\n"
+        "  studio jobs list --json --limit 5 | jq '.[].state'",
+        formatter_class=_FORMAT,
+    )
     _list_options(listing, keep_parent=True)
     listing.add_argument("--demo", action="store_true", default=argparse.SUPPRESS, help="ignored")
     listing.set_defaults(handler="studio.commands.jobs:run_list")
 
-    show = actions.add_parser("show", help="one job in full (sanitised), or its JSON")
+    show = actions.add_parser(
+        "show",
+        help="one job in full (sanitised), or its JSON",
+        description="One job in full: state, prompt, parameters, task, times, files, reason.",
+        epilog="examples:\n  studio jobs show 12\n"
+        "  studio jobs show 12 --json | jq -r '.files[].path'",
+        formatter_class=_FORMAT,
+    )
     _job_id(show)
     show.add_argument("--json", action="store_true", help="print JSON (see the README)")
     _demo(show)
@@ -285,12 +299,31 @@ def _add_jobs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _demo(wait)
     wait.set_defaults(handler="studio.commands.jobs:run_wait")
 
-    for name, text in (
-        ("retry", "send a job's request again, as a new (separately billed) job"),
-        ("cancel", "stop tracking a job (the gateway has no cancel; it may still be billed)"),
-        ("check", "ask the gateway about a job again (collect a result, resume tracking)"),
+    for name, text, example in (
+        (
+            "retry",
+            "send a job's request again, as a new (separately billed) job; print its id",
+            'new=$(studio jobs retry 12) && studio jobs wait "$new"',
+        ),
+        (
+            "cancel",
+            "stop tracking a job (the gateway has no cancel; it may still be billed)",
+            "studio jobs cancel 12",
+        ),
+        (
+            "check",
+            "ask the gateway about a job again: collect a finished task's result (fresh "
+            "links), track a running one again, or save files that went missing",
+            "studio jobs check 12",
+        ),
     ):
-        action = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        action = actions.add_parser(
+            name,
+            help=text,
+            description=text[0].upper() + text[1:] + ".",
+            epilog=f"example:\n  {example}",
+            formatter_class=_FORMAT,
+        )
         _job_id(action)
         action.add_argument("--json", action="store_true", help="print the job as JSON")
         _demo(action)
@@ -316,7 +349,9 @@ def _add_jobs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "watch",
         help="a live table of the active jobs (ctrl+c leaves)",
         description="A table of the active jobs, refreshed in place; plain lines when stdout "
-        "is not a terminal. It only reads the store: the jobs are followed elsewhere.",
+        "is not a terminal.",
+        epilog="examples:\n  studio jobs watch\n  ssh box studio jobs watch --interval 5",
+        formatter_class=_FORMAT,
     )
     watch.add_argument(
         "--state", action="append", choices=STATES, metavar="STATE", help="only these states"
@@ -328,6 +363,7 @@ def _add_jobs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="SECONDS",
         help="seconds between refreshes (default 1)",
     )
+    _demo(watch)
     watch.set_defaults(handler="studio.commands.jobs_watch:run_watch")
 
 
