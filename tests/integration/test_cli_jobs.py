@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -337,3 +338,33 @@ def test_notify_command_gets_the_job_once(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     (line,) = seen.read_text().splitlines()
     assert json.loads(line)["state"] == "succeeded"
+
+
+def test_on_a_terminal_wait_draws_progress_and_notifies_at_the_end() -> None:
+    """stderr a terminal (Windows Terminal's OSC 9): the progress line, then at the job's end
+    the bell and the desktop notification; stdout (a pipe) gets only the path."""
+    main, side = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio", "video", "seedance", "--wait", "--demo", f"tty {QUICK}"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=side,
+        env={**os.environ, "WT_SESSION": "1", "COLUMNS": "100"},
+    )
+    os.close(side)
+    out, _ = proc.communicate(timeout=60)
+    terminal = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the other side is closed and everything was read
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    os.close(main)
+    assert proc.returncode == 0, terminal
+    assert Path(out.decode().strip()).is_file()
+    shown = terminal.decode()
+    assert "\r\x1b[2K" in shown and "#1 " in shown and "(ctrl+c stops waiting)" in shown
+    assert "\a\x1b]9;Video job #1 is done" in shown  # the bell, then the notification
