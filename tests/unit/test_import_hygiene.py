@@ -25,6 +25,7 @@ TEXTUAL_FREE = [
     "studio.fuzzy",
     "studio.termnotify",
     "studio.jobs.notify",
+    "studio.commands.jobs_watch",
     "studio.gateway",
     "studio.chat",
     "studio.chat.session",
