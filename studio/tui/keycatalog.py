@@ -87,6 +87,9 @@ SCOPES = (
     ScopeSpec(
         "attach", "studio.tui.screens.dialogs:AttachPrompt", "in the attach dialog", ("app",)
     ),
+    ScopeSpec(
+        "export", "studio.tui.screens.export_dialog:ExportDialog", "in the export dialog", ("app",)
+    ),
 )
 
 FIXED = (

@@ -36,6 +36,7 @@ NAMES = {
     "main.copy_reply": "Copy the last reply",
     "main.copy_code": "Copy the last code block",
     "main.attach": "Attach an image",
+    "main.export": "Export the conversation (Markdown, JSON, HTML)",
     "main.clear_attachments": "Drop pending attachments",
     "main.select_message": "Select messages",
     "main.close_tab": "Close the tab",

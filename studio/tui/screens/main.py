@@ -64,6 +64,7 @@ class MainScreen(Screen[None]):
         _bind("alt+k", "copy_code", "Copy code", "Copy the last code block", show=False),
         _bind("alt+a,ctrl+o", "attach", "Attach", "Attach an image (path or URL)", show=False),
         _bind("alt+x", "clear_attachments", "Drop attachments", "Remove pending images", False),
+        _bind("alt+s", "export", "Export", "Export: Markdown, JSON or HTML", show=False),
         _bind("alt+up,ctrl+up", "select_message", "Messages", "Select messages (c/e/d/r)", False),
         _bind("alt+w", "close_tab", "Close tab", "Close this tab", show=False),
         _bind("alt+right,ctrl+pagedown", "next_tab", "Next tab", "Next tab", show=False),
@@ -337,6 +338,10 @@ class MainScreen(Screen[None]):
         if self.active_pane is not None:
             await self.active_pane.clear_attachments()
             self.keeper.save(self.active_pane.conversation_id)
+
+    def action_export(self) -> None:
+        if self.active_id is not None:
+            self.post_message(ConversationList.Chosen("export", self.active_id))
 
     def action_select_message(self) -> None:
         if self.active_pane is not None:

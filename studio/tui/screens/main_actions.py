@@ -47,6 +47,10 @@ class ConversationActions:
             await screen.keeper.archive(cid)
         elif event.action == "delete":
             screen.run_worker(self._delete(cid))
+        elif event.action == "export":
+            from studio.tui.export_flow import export_conversation
+
+            screen.run_worker(export_conversation(screen.studio, cid))
 
     async def _rename(self, cid: int, title: str) -> None:
         from studio.tui.screens.dialogs import TextPrompt

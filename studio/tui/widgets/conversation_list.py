@@ -60,6 +60,7 @@ class ConversationList(Vertical):
         Binding("a", "archive", "Archive", id="list.archive", tooltip="Archive or unarchive"),
         Binding("u", "undo", "Undo", id="list.undo", tooltip="Undo the archive just done"),
         Binding("delete,x", "delete", "Delete", id="list.delete", tooltip="Delete (asks first)"),
+        Binding("e", "export", "Export", id="list.export", tooltip="Export: Markdown, JSON, HTML"),
         Binding("slash", "filter", "Filter", id="list.filter", tooltip="Filter by title"),
         Binding(
             "h", "toggle_archived", "Archived", id="list.archived", tooltip="Show archived ones"
@@ -83,8 +84,8 @@ class ConversationList(Vertical):
 
     @dataclass
     class Chosen(Message):
-        """The user asked for ``action`` (open, new, rename, archive, delete, undo, leave,
-        refresh) on a conversation."""
+        """The user asked for ``action`` (open, new, rename, archive, delete, export, undo,
+        leave, refresh) on a conversation."""
 
         action: str
         conversation_id: int | None
@@ -208,6 +209,9 @@ class ConversationList(Vertical):
 
     def action_delete(self) -> None:
         self.post_message(self.Chosen("delete", self._selected()))
+
+    def action_export(self) -> None:
+        self.post_message(self.Chosen("export", self._selected()))
 
     def action_filter(self) -> None:
         self.query_one(Input).focus()
