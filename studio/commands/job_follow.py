@@ -136,14 +136,26 @@ class JobFollower:
 
     async def wait_all(self, job_ids: Iterable[int]) -> list[Job]:
         """Follow every job to its end (reporting each as it ends); return them as they ended,
-        in the order given."""
+        in the order given. A job nobody (alive) holds is taken up by this engine, now or as
+        soon as its holder lets it go; one another process holds is watched through the store."""
         ids = list(dict.fromkeys(job_ids))
         self.progress.start()
+        keeper = asyncio.create_task(self._take_up_watched())
         try:
             ended = await asyncio.gather(*(self._follow(job_id) for job_id in ids))
         finally:
+            keeper.cancel()
             self.progress.stop()
+            await asyncio.gather(keeper, return_exceptions=True)
         return list(ended)
+
+    async def _take_up_watched(self) -> None:
+        engine = self.runtime.engine
+        while True:
+            for job_id in list(self._watching):
+                if job_id not in engine.book:
+                    engine.take_up(job_id)
+            await asyncio.sleep(engine.config.claim_interval)
 
     async def _follow(self, job_id: int) -> Job:
         current = self.runtime.store.get_job(job_id)

@@ -2,11 +2,11 @@
 a :class:`~studio.jobs.engine.JobEngine`, as the TUI runs them; and how a job's end is told
 (``notify_command``, a terminal notification and the bell).
 
-Two kinds of engine. One that *takes up* unfinished jobs nobody holds (``jobs wait``, ``jobs
-run``, ``jobs check``), exactly like a TUI window's; and one that only works on the jobs it
-creates itself (``image``, ``video``, ``jobs retry``, ``jobs cancel``), so a short command never
-claims other jobs only to drop them a moment later. Either way the claims keep two processes
-from polling or saving the same job.
+Two kinds of engine. One that *takes up* every unfinished job nobody holds (``jobs run``,
+``jobs watch``), exactly like a TUI window's; and one that works only on the jobs it creates or
+is asked about (``image``, ``video``, ``jobs wait|retry|cancel|check``: ``JobEngine.take_up``),
+so a short command never claims other jobs only to drop them when it ends. Either way the
+claims keep two processes from polling or saving the same job.
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ def run_wait(args: argparse.Namespace) -> int:
 async def _wait(settings: Settings, ids: list[int], args: argparse.Namespace) -> int:
     ended = EndedHere()
     async with job_runtime(
-        settings, demo=args.demo, take_up=True, on_change=ended.changed
+        settings, demo=args.demo, take_up=False, on_change=ended.changed
     ) as runtime:
         follower = JobFollower(runtime, ended, json_lines=args.json)
         jobs = await follower.wait_all(ids)
@@ -158,19 +158,19 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
 # -- actions on one job --------------------------------------------------------------------------
 
 
-def _act(args: argparse.Namespace, take_up: bool, action: str) -> int:
+def _act(args: argparse.Namespace, action: str) -> int:
     settings = settings_or_fail(demo=args.demo)
     try:
-        return asyncio.run(_acting(settings, args, take_up, action))
+        return asyncio.run(_acting(settings, args, action))
     except KeyboardInterrupt:
         say(f"interrupted; see where job #{args.job_id} stands with `studio jobs show`")
         return EXIT_INTERRUPTED
 
 
-async def _acting(settings: Settings, args: argparse.Namespace, take_up: bool, action: str) -> int:
+async def _acting(settings: Settings, args: argparse.Namespace, action: str) -> int:
     ended = EndedHere()
     async with job_runtime(
-        settings, demo=args.demo, take_up=take_up, on_change=ended.changed
+        settings, demo=args.demo, take_up=False, on_change=ended.changed
     ) as runtime:
         before = _job(runtime.store, args.job_id)
         try:
@@ -188,23 +188,17 @@ async def _acting(settings: Settings, args: argparse.Namespace, take_up: bool, a
 
 def run_retry(args: argparse.Namespace) -> int:
     """``studio jobs retry ID``: the job's request again, as a new job; prints its id."""
-    return _act(args, take_up=False, action="retry")
+    return _act(args, action="retry")
 
 
 def run_cancel(args: argparse.Namespace) -> int:
     """``studio jobs cancel ID``: stop tracking the job (the gateway has no cancel)."""
-    return _act(args, take_up=False, action="cancel")
+    return _act(args, action="cancel")
 
 
 def run_check(args: argparse.Namespace) -> int:
     """``studio jobs check ID``: ask the gateway about the job again and say what it said."""
-    store = open_store()
-    try:
-        active = _job(store, args.job_id).state.is_active
-    finally:
-        store.close()
-    # An unfinished job nobody holds is taken up to be checked; an ended one is claimed alone.
-    return _act(args, take_up=active, action="check")
+    return _act(args, action="check")
 
 
 async def _retry(
@@ -223,6 +217,8 @@ async def _check(
     runtime: JobRuntime, ended: EndedHere, before: Job, args: argparse.Namespace
 ) -> int:
     engine, store = runtime.engine, runtime.store
+    if before.state.is_active:
+        engine.take_up(before.id)  # unless another process holds it (it then says so)
     job = await engine.recheck(before.id)
     if job.state is JobState.DOWNLOADING or job.state is JobState.PENDING:
         (job,) = await JobFollower(runtime, ended, json_lines=args.json).wait_all([job.id])

@@ -32,6 +32,24 @@ class ClaimKeeper:
             self.adopt(claim)
         return len(claims)
 
+    def take(self, job_id: int) -> bool:
+        """Claim one unfinished job if nobody (alive) holds it and take it up; return whether
+        this engine holds it now."""
+        ctx = self._ctx
+        if job_id in ctx.book:
+            return True
+        job = ctx.store.get_job(job_id)
+        if job is None or not job.state.is_active:
+            return False
+        claimed = ctx.store.claim_job(job_id, ctx.owner, ctx.clock(), ctx.config.lease)
+        if claimed is None:
+            return False
+        if not claimed.state.is_active:  # it ended meanwhile: nothing to take up
+            ctx.store.release_jobs(ctx.owner, [job_id])
+            return False
+        self.adopt(Claim(claimed, job.claimed_by))
+        return True
+
     def adopt(self, claim: Claim) -> None:
         """Take up a job just claimed: send it, check it or download its results."""
         ctx = self._ctx

@@ -185,6 +185,12 @@ class JobEngine:
         """Claim unfinished jobs that nobody (alive) holds and take them up; return how many."""
         return self._claims.resume()
 
+    def take_up(self, job_id: int) -> bool:
+        """Claim this one unfinished job if nobody (alive) holds it and take it up (send it,
+        check it or save its results); return whether this engine holds it now. For an engine
+        that follows only the jobs it is asked about (``claim_batch=0``)."""
+        return self._claims.take(job_id)
+
     async def stop(self) -> None:
         """Stop checking and downloading, write what is buffered and release the claims, so
         another engine (or the next start) resumes at once. Partial downloads are kept."""
