@@ -124,3 +124,21 @@ async def test_a_demo_tui_takes_up_a_job_a_command_made_on_the_persistent_demo_g
     with Store.open() as store:
         job = store.get_job(job_id)
     assert job is not None and job.files[0].done
+
+
+async def test_jobs_wait_follows_a_job_the_tui_holds_through_the_store(
+    media_app: Callable[[], StudioApp], emu: EmulatorServer
+) -> None:
+    env = {"ANYFAST_API_KEY": emu.api_key, "ANYFAST_BASE_URL": emu.base_url}
+    app = media_app()
+    async with app.run_test(size=SIZE):
+        job = await app.jobs.submit(kling(f"held by the TUI {QUICK}"))
+        code, out, err = await studio("jobs", "wait", str(job.id), env=env)
+        assert code == 0, err
+        await wait_for(lambda: ended(app, [job.id]), limit=10)
+    with Store.open() as store:
+        done = store.get_job(job.id)
+    assert done is not None
+    assert out.splitlines() == [done.files[0].path]  # the file the TUI saved
+    file_path = urlsplit(str(done.files[0].url)).path
+    assert sum(r.method == "GET" and r.path == file_path for r in emu.requests) == 1
