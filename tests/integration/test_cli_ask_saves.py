@@ -7,6 +7,7 @@ stopped with ctrl+c or cut by the network.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shlex
@@ -181,3 +182,32 @@ def test_a_pipe_is_asked_and_saved(tmp_path: Path) -> None:
 @pytest.fixture(autouse=True)
 def _no_leftover_faults(emulator: EmulatorServer) -> None:
     emulator.clear_faults()
+
+
+def test_a_keyboard_interrupt_mid_stream_saves_the_reply_as_stopped(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ctrl+c raised as a piece of the reply is shown (not turned into a task cancel)
+    from studio.cli import main
+    from studio.commands import ask
+
+    shown: list[str] = []
+
+    def show_then_interrupt(delta: ask.ReplyDelta, *_: object) -> None:
+        shown.append(delta.content)
+        if len(shown) == 3:
+            raise KeyboardInterrupt
+
+    for name, value in against(emulator).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(ask, "_show_delta", show_then_interrupt)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code = main(["ask", "count [[emulator: tokens=300; rate=200]]"])
+    assert code == 130
+    out, err = capsys.readouterr()
+    assert "interrupted" in err
+    [conversation] = conversations()
+    reply = messages(conversation.id)[-1]
+    assert reply.status is MessageStatus.STOPPED
+    assert reply.content == "".join(shown)
+    assert out == ""  # what was shown went through the stub

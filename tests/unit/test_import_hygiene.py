@@ -15,6 +15,7 @@ TEXTUAL_FREE = [
     "studio.emulator",
     "studio.cli",
     "studio.commands.ask",
+    "studio.commands.chats",
     "studio.commands.config",
     "studio.commands.models",
     "studio.commands.emulator",
