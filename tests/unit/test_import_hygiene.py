@@ -19,6 +19,8 @@ TEXTUAL_FREE = [
     "studio.commands.config",
     "studio.commands.models",
     "studio.commands.emulator",
+    "studio.commands.jobs",
+    "studio.commands.media",
     "studio.store",
     "studio.clipboard",
     "studio.models",
