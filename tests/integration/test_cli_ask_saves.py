@@ -75,6 +75,13 @@ def test_continue_and_cid_send_the_history(emulator: EmulatorServer) -> None:
     assert json.loads(result.stdout)["conversation_uuid"] == second.uuid
     assert len(messages(first.id)) == 6 and len(messages(second.id)) == 4
 
+    # --no-save with -c: the history is sent, nothing is added to it
+    result = studio("ask", "--no-save", "-c", "--json", "forget this", env=env)
+    answer = json.loads(result.stdout)
+    assert answer["conversation_id"] is None and answer["message_id"] is None
+    assert answer["usage"]["prompt_tokens"] > alone["usage"]["prompt_tokens"] + 3
+    assert len(messages(second.id)) == 4 and len(conversations()) == 2
+
 
 def test_a_conversation_that_is_not_there_is_a_usage_error(emulator: EmulatorServer) -> None:
     for ref in ("42", "not-a-uuid"):

@@ -6,11 +6,11 @@ import argparse
 
 ASK_EXAMPLES = """\
 examples:
-  studio ask --demo "Explain SSE in two sentences"    saved as a new conversation
+  studio ask --demo "Explain SSE in two sentences"     saved as a new conversation
   studio ask -c "And in one?"                          continue the latest conversation
   studio ask --cid 12 "Shorter, please"                continue conversation 12 (`studio chats`)
-  git diff | studio ask -m gpt-4o "Review this diff"  stdin is appended to the prompt
-  studio ask -a photo.png "What is in this image?"    attach images (repeat -a)
+  git diff | studio ask -m gpt-4o "Review this diff"   stdin is appended to the prompt
+  studio ask -a photo.png "What is in this image?"     attach images (repeat -a)
   studio ask --json "Name three moons" | jq -r .reply  one JSON object, nothing streamed
   studio ask --no-save "A throw-away question"         nothing kept
 
@@ -40,8 +40,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     chats = sub.add_parser(
         "chats",
         help="list the saved conversations",
-        description="List the saved conversations, newest first: number, title, model, "
-        "messages, last update. The number is what --cid, show, export and rm take.",
+        description="List the saved conversations, newest first: number, title, model,\n"
+        "messages, last update. The number is what ask --cid, show, export and rm take.",
         epilog=CHATS_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -53,8 +53,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     rm = sub.add_parser(
         "rm",
         help="delete conversations",
-        description="Delete conversations with their messages and attachments. Asks first on "
-        "a terminal; elsewhere --yes is required.",
+        description="Delete conversations with their messages and attachments. Asks first\n"
+        "on a terminal; elsewhere --yes is required.",
         epilog=RM_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -67,9 +67,10 @@ def _add_ask(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ask = sub.add_parser(
         "ask",
         help="send one prompt and stream the reply to stdout",
-        description="Send one prompt and stream the reply to stdout; usage goes to stderr. "
-        "When stdin is piped it is read and appended to the prompt. The exchange is saved as "
-        "a conversation (the TUI shows it at once) unless --no-save.",
+        description="Send one prompt and stream the reply to stdout; usage goes to stderr.\n"
+        "When stdin is piped it is read and appended to the prompt. The exchange is saved as a\n"
+        "conversation (the TUI shows it at once) unless --no-save. With -c or --cid, -m, -s,\n"
+        "-t and --max-tokens change that conversation's settings.",
         epilog=ASK_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
