@@ -24,25 +24,9 @@ from studio.store import Store
 from studio.tui.app import StudioApp
 
 from .conftest import SIZE, wait_for
+from .test_conversation_sync import studio_command
 
 QUICK = "[[emulator: seconds=1]]"
-
-
-async def studio(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """Run ``studio ARGS`` without blocking the app's loop; its exit code, stdout, stderr."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "studio",
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, **(env or {})},
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 def kling(prompt: str) -> MediaRequest:
@@ -79,7 +63,7 @@ async def test_a_command_and_the_tui_follow_one_queue_and_never_double_work(
         try:
             made_by_commands = []
             for n in range(3):
-                code, out, err = await studio("video", "kling-t2v", f"cli {n} {QUICK}", env=env)
+                code, out, err = await studio_command(emu, "video", "kling-t2v", f"cli {n} {QUICK}")
                 assert code == 0, err
                 made_by_commands.append(int(out))
             made_in_tui = [(await app.jobs.submit(kling(f"tui {n} {QUICK}"))).id for n in range(3)]
@@ -111,13 +95,15 @@ async def test_a_command_and_the_tui_follow_one_queue_and_never_double_work(
 
 
 async def test_a_demo_tui_takes_up_a_job_a_command_made_on_the_persistent_demo_gateway(
-    tmp_path: Path,
+    tmp_path: Path, emu: EmulatorServer
 ) -> None:
     fast = EngineConfig.demo(tmp_path / "media", claim_interval=0.5, flush_interval=0.1)
     app = StudioApp(Settings(), demo=True, jobs_config=fast)
     async with app.run_test(size=SIZE):
         await app.jobs.ensure_started()  # its emulator starts now: it never saw the task below
-        code, out, err = await studio("video", "seedance", "--demo", f"from a shell {QUICK}")
+        code, out, err = await studio_command(
+            emu, "video", "seedance", "--demo", f"from a shell {QUICK}"
+        )
         assert code == 0, err
         job_id = int(out)
         await wait_for(lambda: ended(app, [job_id]), limit=30)
@@ -129,11 +115,10 @@ async def test_a_demo_tui_takes_up_a_job_a_command_made_on_the_persistent_demo_g
 async def test_jobs_wait_follows_a_job_the_tui_holds_through_the_store(
     media_app: Callable[[], StudioApp], emu: EmulatorServer
 ) -> None:
-    env = {"ANYFAST_API_KEY": emu.api_key, "ANYFAST_BASE_URL": emu.base_url}
     app = media_app()
     async with app.run_test(size=SIZE):
         job = await app.jobs.submit(kling(f"held by the TUI {QUICK}"))
-        code, out, err = await studio("jobs", "wait", str(job.id), env=env)
+        code, out, err = await studio_command(emu, "jobs", "wait", str(job.id))
         assert code == 0, err
         await wait_for(lambda: ended(app, [job.id]), limit=10)
     with Store.open() as store:
