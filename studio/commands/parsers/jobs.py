@@ -82,7 +82,7 @@ def _add_image(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog=IMAGE_EXAMPLES,
         formatter_class=_FORMAT,
     )
-    image.add_argument("prompt", nargs="+", help="the prompt (words are joined with spaces)")
+    image.add_argument("prompt", nargs="*", help="the prompt (words are joined with spaces)")
     image.add_argument("-m", "--model", help="Seedream model (default: image_model setting)")
     image.add_argument("--size", help="1K, 2K, 4K or WIDTHxHEIGHT (default 2K)")
     image.add_argument(
@@ -112,7 +112,7 @@ def _add_image(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _video_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("prompt", nargs="+", help="the prompt (words are joined with spaces)")
+    parser.add_argument("prompt", nargs="*", help="the prompt (words are joined with spaces)")
     parser.add_argument("--duration", metavar="S", help="length in seconds (default 5)")
     parser.add_argument(
         "--wait",
