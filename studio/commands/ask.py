@@ -204,7 +204,10 @@ class _Exchange:
             raise
         finally:
             self.waiting.stop()
-        return await reply.end()  # a reply left early (closed pipe, full disk) closes its stream
+            # A reply left early (closed pipe, full disk) closes its stream while the client
+            # is still open, and is saved as stopped.
+            ended = await reply.end()
+        return ended
 
     def _show_delta(self, delta: ReplyDelta) -> None:
         if self.args.json:

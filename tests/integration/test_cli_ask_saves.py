@@ -218,3 +218,24 @@ def test_a_keyboard_interrupt_mid_stream_saves_the_reply_as_stopped(
     assert reply.status is MessageStatus.STOPPED
     assert reply.content == "".join(shown)
     assert out == ""  # what was shown went through the stub
+
+
+def test_a_reader_that_goes_away_leaves_the_reply_saved_as_stopped(
+    emulator: EmulatorServer,
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio", "ask", "count [[emulator: tokens=2000; rate=200]]"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **against(emulator)},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert os.read(proc.stdout.fileno(), 64)  # the reply has begun: then `| head` is done
+    proc.stdout.close()
+    proc.wait(timeout=30)
+    assert b"Traceback" not in proc.stderr.read()
+    [conversation] = conversations()
+    reply = messages(conversation.id)[-1]
+    assert reply.status is MessageStatus.STOPPED
+    assert 0 < len(reply.content.split()) < 2000
