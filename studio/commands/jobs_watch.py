@@ -294,7 +294,7 @@ class JobsWatch:
         """The plain line for a job's state (stdout is not a terminal)."""
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         if job.state.is_final:
-            text = end_line(job, elsewhere=job.id not in self.ended_here.ids)
+            text = end_line(job, elsewhere=job.id not in self.ended_here.ids, paths=True)
         else:
             what = f"{job.kind.value} {short(job.model, 40)}"
             text = f"job #{job.id} ({what}) {STATE_WORDS[job.state]}: {short(job.prompt, 80)}"
