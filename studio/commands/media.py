@@ -14,7 +14,14 @@ import dataclasses
 from collections.abc import Mapping
 
 from studio.api.validation import KLING_MULTI_MODEL
-from studio.commands.common import CommandError, encodable, say, settings_or_fail, write_stdout
+from studio.commands.common import (
+    CommandError,
+    encodable,
+    say,
+    settings_or_fail,
+    warn,
+    write_stdout,
+)
 from studio.commands.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from studio.commands.job_follow import EndedHere, JobFollower
 from studio.commands.job_runtime import job_runtime
@@ -233,6 +240,11 @@ async def _make(
             await follower.report(job)
             return EXIT_FAILED if job.state is not JobState.SUCCEEDED else EXIT_OK
         if not wait:
+            if job.state is JobState.PENDING:  # refused for now (429, gateway unreachable)
+                warn(
+                    f"job #{job.id} is not sent yet ({job.last_error or job.message}); "
+                    f"`studio jobs wait {job.id}`, `studio jobs run` or the TUI sends it"
+                )
             text = safe_json(job_payload(job), indent=None) if args.json else str(job.id)
             write_stdout(text + "\n")
             return EXIT_OK

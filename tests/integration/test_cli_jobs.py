@@ -368,3 +368,15 @@ def test_on_a_terminal_wait_draws_progress_and_notifies_at_the_end() -> None:
     shown = terminal.decode()
     assert "\r\x1b[2K" in shown and "#1 " in shown and "(ctrl+c stops waiting)" in shown
     assert "\a\x1b]9;Video job #1 is done" in shown  # the bell, then the notification
+
+
+def test_a_video_the_gateway_refuses_for_now_is_left_to_be_sent_later() -> None:
+    result = studio("video", "seedance", "--demo", "busy [[emulator: fault=429:task]]")
+    assert result.returncode == 0, result.stderr
+    job_id = int(result.stdout)
+    assert result.stderr == (
+        f"studio: warning: job #{job_id} is not sent yet (HTTP 429 rate limited); "
+        f"`studio jobs wait {job_id}`, `studio jobs run` or the TUI sends it\n"
+    )
+    payload = stored(job_id)
+    assert payload["state"] == "pending" and payload["task_id"] is None
