@@ -18,6 +18,8 @@ import pytest
 
 from studio.emulator import EmulatorServer
 
+from .test_cli_jobs import studio, wait_until
+
 QUICK = "[[emulator: seconds=1]]"
 
 RECORDER = """\
@@ -33,25 +35,6 @@ def gateway(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Emulat
     monkeypatch.setenv("ANYFAST_API_KEY", emulator.api_key)
     monkeypatch.setenv("ANYFAST_BASE_URL", emulator.base_url)
     return emulator
-
-
-def studio(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "studio", *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=dict(os.environ),
-    )
-
-
-def wait_until(condition: Callable[[], object], limit: float = 30.0) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def start_watch(out: Path) -> subprocess.Popen[str]:
