@@ -4,6 +4,10 @@ The schema lives in package resources (``studio/store/migrations/NNNN_name.sql``
 records the last script applied in ``PRAGMA user_version``; at open, every newer script runs in
 its own ``BEGIN IMMEDIATE`` transaction, so two processes starting together cannot apply one
 twice, and a failed script leaves the database as it was.
+
+A script whose header says ``-- requires: fts5`` (the search index) is skipped by a SQLite
+built without FTS5, so the store still opens there (search then says it is unavailable); the
+first Studio with FTS5 to open the file applies it, as its virtual table is missing.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ BUSY_TIMEOUT_MS = 5000
 MEMORY = ":memory:"
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_NEEDS_FTS5 = re.compile(r"^-- requires: fts5$", re.MULTILINE)
+_VIRTUAL_TABLE = re.compile(r"CREATE VIRTUAL TABLE (\w+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,12 @@ class Migration:
     version: int
     name: str
     sql: str
+
+    @property
+    def needs_fts5(self) -> bool:
+        """Whether the script creates FTS5 tables (its header says ``-- requires: fts5``):
+        skipped where SQLite lacks FTS5, applied later by a Studio that has it."""
+        return _NEEDS_FTS5.search(self.sql) is not None
 
 
 @cache
@@ -223,8 +235,9 @@ def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
             current = user_version(conn)
             _refuse_newer(current, target, path)
             if migration.version > current:
-                for statement in split_statements(migration.sql):
-                    conn.execute(statement)
+                if not migration.needs_fts5 or fts5_available(conn):
+                    for statement in split_statements(migration.sql):
+                        conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {migration.version}")
                 current = migration.version
             conn.execute("COMMIT")
@@ -232,7 +245,52 @@ def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+    _apply_skipped(conn, current)
     return current
+
+
+def fts5_available(conn: sqlite3.Connection) -> bool:
+    """Whether this SQLite has FTS5 (probed in the connection's temporary schema, which never
+    touches the file)."""
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.studio_fts5_probe USING fts5(probe)")
+    except sqlite3.OperationalError:
+        return False
+    conn.execute("DROP TABLE temp.studio_fts5_probe")
+    return True
+
+
+def missing_tables(conn: sqlite3.Connection, migration: Migration) -> list[str]:
+    """The virtual tables ``migration`` creates that the database does not have."""
+    names = _VIRTUAL_TABLE.findall(migration.sql)
+    return [
+        name
+        for name in names
+        if conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        is None
+    ]
+
+
+def _apply_skipped(conn: sqlite3.Connection, current: int) -> None:
+    """Apply the FTS5 migrations that an earlier Studio without FTS5 skipped (their tables are
+    missing), now that this one has it. A cheap look at ``sqlite_master`` on every open."""
+    for migration in migrations():
+        if not migration.needs_fts5 or migration.version > current:
+            continue
+        if not missing_tables(conn, migration) or not fts5_available(conn):
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if missing_tables(conn, migration):  # not done meanwhile by another process
+                for statement in split_statements(migration.sql):
+                    conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
 
 def _refuse_newer(current: int, target: int, path: Path | None) -> None:
