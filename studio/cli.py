@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from studio import __version__
 from studio.commands.exits import EXIT_FAILED, EXIT_INTERRUPTED
-from studio.commands.parsers import chat, jobs, tools, transcripts
+from studio.commands.parsers import chat, jobs, search, tools, transcripts
 
 EPILOG = """\
 examples:
@@ -27,6 +27,7 @@ examples:
   studio ask -a photo.png "What is in this image?"    attach images (repeat -a)
   studio image --demo "a lighthouse at dawn"          make an image, print its path
   studio video seedance --wait "fog at sea"           make a video, print its path when done
+  studio search kubernetes ingress                    full-text search over every conversation
   studio config set api_key sk-...                    store your key (file mode 0600)
   studio emulator --port 8000                          run the emulator for other clients
   studio doctor                                        check config, key, gateway, database
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the studio against the built-in emulator (no key, no network)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (chat, jobs, tools, transcripts):
+    for group in (chat, jobs, search, tools, transcripts):
         group.add_parsers(sub)
 
     return parser

@@ -29,6 +29,7 @@ TEXTUAL_FREE = [
     "studio.termnotify",
     "studio.jobs.notify",
     "studio.commands.jobs_watch",
+    "studio.commands.search",
     "studio.gateway",
     "studio.chat",
     "studio.chat.session",
