@@ -83,21 +83,23 @@ class ConversationSync:
         self.screen.notify("A conversation open here was deleted elsewhere.", markup=False)
 
     async def _catch_up(self, pane: ChatPane) -> None:
-        """Show in ``pane`` the messages saved elsewhere after the newest it shows (a reply
-        still streaming elsewhere comes with a later look, once saved whole)."""
+        """Show in ``pane`` the messages saved elsewhere that it does not show, each in its
+        place (a reply still streaming elsewhere comes with a later look, once saved whole)."""
         store, cid = self.screen.studio.store, pane.conversation_id
         conversation = store.get_conversation(cid)
         if conversation is None:
             return
         self.screen.relabel(cid, conversation.title, streaming=pane.streaming)
         recent = store.messages(cid, limit=RECENT)
-        shown = [v.message.id for v in pane.views()]
-        newest = max(shown, default=0)
-        if shown and recent and newest < recent[0].id:
-            return  # the pane shows an older part of the history: nothing to append to
+        views = pane.views()
+        shown = {v.message.id for v in views}
+        first = min((v.message.position for v in views), default=0)
+        last = max((v.message.position for v in views), default=0)
+        if views and recent and last < recent[0].position:
+            return  # the pane shows an older part of the history: nothing to add to
         for message in recent:
-            if message.id <= newest:
+            if message.id in shown or message.position < first:
                 continue
             if message.status is MessageStatus.STREAMING:
-                break  # streaming elsewhere: its final save is another commit, another look
-            await pane.append_message(message)  # shown once, however often it is brought
+                continue  # streaming elsewhere: its final save is another commit, another look
+            await pane.append_message(message)  # in its place, once, however often brought

@@ -77,8 +77,12 @@ async def test_two_instances_share_the_store(make_app: Callable[..., StudioApp])
     async with first.run_test(size=SIZE) as one, second.run_test(size=SIZE) as two:
         await send(one, "From window one")
         await send(two, "From window two")
-        await reply_done(first, 2)
-        await reply_done(second, 2)
+        # Both opened the one conversation there was: each shows the other's exchange too.
+        await reply_done(first, 4)
+        await reply_done(second, 4)
+        for app in (first, second):
+            shown = [view.message for view in active_pane(app).views()]
+            assert [m.position for m in shown] == sorted(m.position for m in shown)
         for store in (first.store, second.store):
             everything = [m for c in store.list_conversations() for m in store.messages(c.id)]
             users = sorted(m.content for m in everything if m.role is Role.USER)
