@@ -221,7 +221,10 @@ class JobsWatch:
         first = self.watcher.poll()
         for job in reversed(first.changed if first else []):
             self.board.jobs[job.id] = job
-            if not self.live and self.board.shown(job, time.monotonic()):
+        if not self.live:
+            shown = self.board.rows(time.monotonic())
+            self._say(f"watching {len(shown)} job{'s' * (len(shown) != 1)} (ctrl+c leaves)")
+            for job in shown:
                 self._line(job)
         if self.table is not None:
             self.table.start()
@@ -292,12 +295,16 @@ class JobsWatch:
 
     def _line(self, job: Job) -> None:
         """The plain line for a job's state (stdout is not a terminal)."""
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         if job.state.is_final:
             text = end_line(job, elsewhere=job.id not in self.ended_here.ids, paths=True)
         else:
             what = f"{job.kind.value} {short(job.model, 40)}"
             text = f"job #{job.id} ({what}) {STATE_WORDS[job.state]}: {short(job.prompt, 80)}"
+        self._say(text)
+
+    def _say(self, text: str) -> None:
+        """A plain line, its time first."""
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         write_stdout(encodable(f"{stamp}  {text}") + "\n", self.out)
 
 

@@ -79,6 +79,7 @@ def test_watch_into_a_pipe_prints_each_change_and_leaves_on_ctrl_c(
     command = shlex.join([sys.executable, str(recorder), str(received)])
     assert studio("config", "set", "notify_command", command).returncode == 0
     proc = begin()
+    wait_until(lambda: "watching 0 jobs" in out.read_text())
     started = studio("video", "seedance", f"a paper boat {QUICK}")
     assert started.returncode == 0, started.stderr
     job_id = int(started.stdout.strip())
@@ -105,6 +106,7 @@ def test_a_job_another_process_ends_is_shown_as_ended_elsewhere(
 ) -> None:
     begin, out = watch
     proc = begin()
+    wait_until(lambda: "watching 0 jobs (ctrl+c leaves)" in out.read_text())
     made = studio("image", "a red kite")
     assert made.returncode == 0, made.stderr
 
