@@ -140,8 +140,9 @@ def match_expression(text: str) -> str | None:
         if not any(_is_token_char(ch) for ch in body):
             continue
         # "C++" stays the word c, not c*; a prefix shorter than the index's three characters
-        # would merge the lists of thousands of words, so "ka" is the word ka until typed on.
-        prefix = prefix and (explicit or _trailing_word(body) >= PREFIX_MIN)
+        # would merge the lists of thousands of words, so "ka" is the word ka until typed on
+        # (or until asked for with "ka*").
+        prefix = prefix and _trailing_word(body) >= (1 if explicit else PREFIX_MIN)
         quoted = '"' + body.replace('"', '""') + '"'
         terms.append(quoted + "*" if prefix else quoted)
     return " ".join(terms) or None

@@ -155,6 +155,7 @@ def test_the_last_word_is_a_prefix_from_three_letters(store: Store) -> None:
     assert set(found(store, "re")) == {report.id + 1}  # two letters: the whole word only
     assert found(store, "rep ") == []  # a finished word is matched whole
     assert found(store, "repo* the") == [report.id]  # an explicit prefix anywhere
+    assert match_expression("C++*") == '"C++"'  # never a prefix of the word before "++"
 
 
 def test_accents_and_case_are_ignored(store: Store) -> None:
