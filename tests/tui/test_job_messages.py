@@ -272,8 +272,19 @@ def test_reports_written_before_schema_5_are_linked_to_their_jobs(tmp_path: Path
     chat = store.add_message(cid, Role.ASSISTANT, "Image job #999 is a fine name for a song.")
     store.close()
     raw = sqlite3.connect(path, isolation_level=None)  # back to schema 4
-    raw.execute("DROP INDEX messages_job")
-    raw.execute("ALTER TABLE messages DROP COLUMN job_id")
+    for later in (  # what versions 7 (search), 6 (uuids) and 5 (job links) added
+        "DROP TRIGGER messages_fts_insert",
+        "DROP TRIGGER messages_fts_delete",
+        "DROP TRIGGER messages_fts_update",
+        "DROP TABLE messages_fts",
+        "DROP INDEX messages_created",
+        "DROP INDEX messages_search",
+        "DROP INDEX conversations_uuid",
+        "ALTER TABLE conversations DROP COLUMN uuid",
+        "DROP INDEX messages_job",
+        "ALTER TABLE messages DROP COLUMN job_id",
+    ):
+        raw.execute(later)
     raw.execute("PRAGMA user_version = 4")
     raw.close()
 
