@@ -181,7 +181,8 @@ async def test_cancel_asks_first_then_check_again_collects_the_result(
     app = jobs_app()
     async with app.run_test(size=SIZE, message_hook=toasts.hook) as pilot:
         engine = await engine_of(app)
-        job = await engine.submit_seedance("seedance-2.0", "paid [[emulator: seconds=1.2]]")
+        # Long enough that the task is still running when the cancel lands, on a busy machine.
+        job = await engine.submit_seedance("seedance-2.0", "paid [[emulator: seconds=6]]")
         detail = await open_detail(app, job)
         assert "cancel" in buttons(detail) and "retry" not in buttons(detail)
         await pilot.press("c")
@@ -201,7 +202,7 @@ async def test_cancel_asks_first_then_check_again_collects_the_result(
         await wait_for(lambda: "k Check again" in key_bar(app))
 
         # The task finishes at the gateway all the same.
-        await wait_for(lambda: task_done(emu, stored(app, job).task_id), limit=10)
+        await wait_for(lambda: task_done(emu, stored(app, job).task_id), limit=20)
         await pilot.press("k")
         await wait_for(lambda: toasts.any(f"Job #{job.id} checked again", "finished"))
         done = await ended(app, job)
