@@ -81,6 +81,13 @@ class StudioApp(ErrorHookApp[None]):
             priority=True,
         ),
         Binding(
+            "ctrl+f",
+            "search",
+            "Search",
+            tooltip="Search every message (archived conversations too)",
+            id="app.search",
+        ),
+        Binding(
             "ctrl+q",
             "quit",
             "Quit",
@@ -302,6 +309,18 @@ class StudioApp(ErrorHookApp[None]):
         await self.job_actions.act(job_id, action)
 
     # -- help and the command palette ----------------------------------------------------------
+
+    def action_search(self) -> None:
+        from studio.tui.screens.search import open_search
+
+        open_search(self)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search":
+            from studio.tui.screens.search import search_possible
+
+            return search_possible(self)
+        return True
 
     def help_groups(self) -> dict[str, list[BindingType]]:
         """What F1 lists, by where it works; every id in it can be remapped in ``[keymap]``."""

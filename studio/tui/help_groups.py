@@ -14,6 +14,7 @@ def help_groups(everywhere: Iterable[BindingType]) -> dict[str, list[BindingType
     from studio.tui.screens.job_detail import JobDetail
     from studio.tui.screens.main import MainScreen
     from studio.tui.screens.model_picker import ModelPicker
+    from studio.tui.screens.search import SearchScreen
     from studio.tui.widgets.chat_pane import ChatPane
     from studio.tui.widgets.conversation_list import ConversationList
     from studio.tui.widgets.job_sidebar import JobSidebar
@@ -33,4 +34,5 @@ def help_groups(everywhere: Iterable[BindingType]) -> dict[str, list[BindingType
         "Job queue (ctrl+g)": list(JobSidebar.BINDINGS),
         "A job (Enter in the queue)": list(JobDetail.BINDINGS),
         "Model picker (f2)": list(ModelPicker.BINDINGS),
+        "Search (ctrl+f)": list(SearchScreen.BINDINGS),
     }

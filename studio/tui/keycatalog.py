@@ -72,6 +72,7 @@ SCOPES = (
     ScopeSpec("gallery", "studio.tui.screens.gallery:GalleryScreen", "in the gallery", ("app",)),
     ScopeSpec("gallery_tile", "studio.tui.screens.gallery:Tile", "in the gallery", ("gallery",)),
     ScopeSpec("help", "studio.tui.screens.help:HelpScreen", "in the help (F1)", ("app",)),
+    ScopeSpec("search", "studio.tui.screens.search:SearchScreen", "in search", ("app",)),
     ScopeSpec(
         "picker", "studio.tui.screens.model_picker:ModelPicker", "in the model picker", ("app",)
     ),

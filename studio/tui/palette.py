@@ -25,6 +25,7 @@ NAMES = {
     "app.image": "New image",
     "app.video": "New video",
     "app.gallery": "Gallery of generated images",
+    "app.search": "Search conversations (every message)",
     "app.quit": "Quit Studio",
     "main.new_conversation": "New conversation",
     "main.pick_model": "Choose the model",

@@ -83,6 +83,25 @@ class OpenConversations:
         if activate:
             await self.activate(cid)
 
+    async def open_at(self, cid: int, message_id: int, snippet: str = "") -> None:
+        """Open conversation ``cid`` in the active pane scrolled to message ``message_id``
+        (loading the history around it), the message selected and marked with ``snippet``
+        (a search hit's: the matched words marked)."""
+        from studio.tui.search_results import snippet_content
+        from studio.tui.widgets.search_mark import mark_hit
+
+        screen = self.screen
+        await self.open(cid)
+        pane = screen.pane(cid)
+        if pane is None:
+            screen.notify("That conversation no longer exists.", severity="warning", markup=False)
+            return
+        view = await pane.pages.reveal(message_id)
+        if view is None:
+            screen.notify("That message no longer exists.", severity="warning", markup=False)
+            return
+        await mark_hit(view, snippet_content(snippet))
+
     async def activate(self, cid: int, *, focus: bool = True) -> None:
         """Make the open conversation ``cid`` the active one."""
         if cid not in self.ids:
