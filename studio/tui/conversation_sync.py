@@ -54,7 +54,8 @@ class ConversationSync:
             pane = screen.pane(cid)
             if pane is None:
                 self._due.discard(cid)
-            elif not pane.streaming:  # its own reply first; the rest after it
+            elif pane.is_mounted and not pane.streaming and not pane.pages.loading:
+                # (its first page mounted, its own reply first: the rest after it)
                 self._due.discard(cid)
                 screen.run_worker(self._catch_up(pane), group="conversation-sync")
 
@@ -91,12 +92,16 @@ class ConversationSync:
             return
         self.screen.relabel(cid, conversation.title, streaming=pane.streaming)
         recent = store.messages(cid, limit=RECENT)
+        if not recent:
+            return
         views = pane.views()
         shown = {v.message.id for v in views}
-        first = min((v.message.position for v in views), default=0)
-        last = max((v.message.position for v in views), default=0)
-        if views and recent and last < recent[0].position:
+        # Only the newest messages the pane shows count: an older part shown apart from them
+        # (a search hit's page) leaves a gap that is filled on demand, never from here.
+        tail = [v.message.position for v in views if v.message.position >= recent[0].position]
+        if views and not tail:
             return  # the pane shows an older part of the history: nothing to add to
+        first = min(tail, default=0)
         for message in recent:
             if message.id in shown or message.position < first:
                 continue
