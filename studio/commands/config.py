@@ -56,7 +56,10 @@ def run_config(args: argparse.Namespace) -> int:
         if name == "api_key":  # masked, its origin already said
             text = shown[name]
         else:
-            text = f"{toml_value(settings.effective(name))}  # {settings.origin(name)}"
+            value = settings.effective(name)
+            # TOML has no null: an unset optional setting reads "(not set)", as the key does.
+            written = "(not set)" if value is None else toml_value(value)
+            text = f"{written}  # {settings.origin(name)}"
         print(clean_line(f"{name:<{width}} = {text}"))
         if name == "keymap":  # the keymap's problems where its value is shown
             for problem in keymap_problems:

@@ -106,3 +106,5 @@ def test_config_show_prints_the_media_folder_not_none(tmp_path: Path) -> None:
     assert lines["media_dir"].split("=", 1)[1].strip() == f'"{folder}"  # default'
     assert "None" not in result.stdout
     assert lines["bell"].split("=", 1)[1].strip() == "true  # default"
+    # An optional setting nobody set: "(not set)", never a crash (TOML has no null).
+    assert lines["notify_command"].split("=", 1)[1].strip() == "(not set)  # default"

@@ -161,7 +161,7 @@ def test_keys_of_other_screens_and_sibling_widgets_do_not_conflict() -> None:
     (problem,) = check_keymap({"help.close": "ctrl+g"}).problems  # a priority binding is not
     assert "Jobs (app.jobs)" in problem
     # the conversation list and a selected message are never focused together
-    assert check_keymap({"list.rename": "e"}).problems == []
+    assert check_keymap({"list.rename": "c"}).problems == []  # c copies a message
 
 
 def test_a_users_default_key_is_never_a_conflict() -> None:
