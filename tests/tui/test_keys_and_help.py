@@ -578,6 +578,7 @@ async def _palette_hits(app: StudioApp, pilot: Pilot[None], query: str) -> list[
         ("Delete conversation", "ctrl+l then delete"),
         ("Regenerate", "ctrl+r"),
         ("Choose the model", "f2"),
+        ("Export the conversation", "alt+s"),
     ],
 )
 async def test_the_palette_finds_every_action_with_its_key(
