@@ -25,6 +25,8 @@ examples:
   studio ask --demo "Explain SSE in two sentences"   no key, no network: the built-in emulator
   git diff | studio ask -m gpt-4o "Review this diff"  stdin is appended to the prompt
   studio ask -a photo.png "What is in this image?"    attach images (repeat -a)
+  studio ask -c "And the second point?"               go on with the latest conversation
+  studio chats                                        the saved conversations (ask saves each)
   studio image --demo "a lighthouse at dawn"          make an image, print its path
   studio video seedance --wait "fog at sea"           make a video, print its path when done
   studio search kubernetes ingress                    full-text search over every conversation
