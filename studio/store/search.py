@@ -180,10 +180,8 @@ _CANDIDATES_SQL = (
     " ORDER BY messages_fts.rowid DESC LIMIT ?"
     ") ORDER BY score, rowid DESC LIMIT ?"
 )
-_JOINS = (
-    " JOIN messages AS m INDEXED BY messages_search ON m.id = messages_fts.rowid"
-    " JOIN conversations AS c ON c.id = m.conversation_id"
-)
+_JOIN_MESSAGES = " JOIN messages AS m INDEXED BY messages_search ON m.id = messages_fts.rowid"
+_JOIN_CONVERSATIONS = " JOIN conversations AS c ON c.id = m.conversation_id"
 _SNIPPETS_SQL = (
     "SELECT messages_fts.rowid, snippet(messages_fts, 0, ?, ?, ?, ?) FROM messages_fts"
     " WHERE messages_fts MATCH ? AND messages_fts.rowid BETWEEN ? AND ?"
@@ -225,7 +223,10 @@ def ranked_sql(query: SearchQuery, expression: str) -> tuple[str, list[Any]]:
         )
         params += [float(query.until)] * 2
     params += [CANDIDATES, max(0, int(query.limit))]
-    sql = _CANDIDATES_SQL.format(joins=_JOINS if filters else "", filters=filters)
+    joins = ""
+    if filters:  # the columns come from the narrow index; the conversation only for its model
+        joins = _JOIN_MESSAGES + (_JOIN_CONVERSATIONS if query.model is not None else "")
+    sql = _CANDIDATES_SQL.format(joins=joins, filters=filters)
     return sql, params
 
 

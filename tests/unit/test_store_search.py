@@ -19,6 +19,7 @@ from studio.store.search import (
     SearchQuery,
     SearchUnavailable,
     match_expression,
+    ranked_sql,
     search_messages,
     snippet_parts,
 )
@@ -393,3 +394,14 @@ def test_a_fresh_database_builds_the_index_with_fts5_probed(tmp_path: Path) -> N
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert {"messages_fts", "messages_search", "messages_created"} <= names
     assert not any("probe" in name for name in names)
+
+
+def test_filters_read_the_narrow_index_not_the_messages(store: Store) -> None:
+    query = SearchQuery("x", role=Role.USER, model="m", since=1.0, until=2.0)
+    sql, params = ranked_sql(query, '"x"')
+    with store._read() as conn:
+        plan = " / ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+    assert "VIRTUAL TABLE INDEX" in plan
+    assert "SEARCH m USING COVERING INDEX messages_search" in plan
+    unfiltered, _ = ranked_sql(SearchQuery("x"), '"x"')
+    assert "JOIN" not in unfiltered
