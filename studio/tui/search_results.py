@@ -59,7 +59,7 @@ def group_label(group: HitGroup) -> Content:
     ]
     if group.archived:
         parts.append(("  archived", "$warning"))
-    parts.append((f"  {count} hit{'' if count == 1 else 's'}", "$text-muted"))
+    parts.append((f"  {count} hit{'' if count == 1 else 's'}", "dim"))
     return Content.assemble(*parts)
 
 
@@ -87,8 +87,9 @@ def when(created_at: float, now: float) -> str:
 
 def hit_label(hit: SearchHit, now: float) -> Content:
     """``  you · 3 Nov  …the matched words in context…``"""
-    head = f"   {WHO.get(hit.role, hit.role.value)} · {when(hit.created_at, now)}  "
-    return Content.assemble((head, "$text-muted"), snippet_content(hit.snippet, lead=LEAD))
+    who = WHO.get(hit.role, hit.role.value)
+    head = f"  {who:<5}  {when(hit.created_at, now):>10}  "
+    return Content.assemble((head, "dim"), snippet_content(hit.snippet, lead=LEAD))
 
 
 # -- recent searches ----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from studio.tui.widgets.chat_pages import PAGE, LaterButton
 from studio.tui.widgets.message_view import MessageView
 from studio.tui.widgets.search_mark import HIT_CLASS, HitNote
 
-from .conftest import active_pane, wait_for
+from .conftest import Toasts, active_pane, wait_for
 from .test_terminal_safety import Terminal
 
 DAY = 86400.0
@@ -114,7 +114,7 @@ async def test_typing_finds_hits_grouped_by_conversation(
             "▌ Old notes  1 hit",
             "▌ Tax report 2025  2 hits",
         ]
-        assert any("you ·" in line and "tax report summary" in line for line in shown)
+        assert any(line.startswith("  you ") and "tax report summary" in line for line in shown)
         # The first hit is highlighted; down moves through hits, skipping the headers.
         options = search(app).query_one("#results", OptionList)
         first = options.highlighted
@@ -240,10 +240,19 @@ async def test_escape_closes_and_recent_searches_show(
         await open_search(app, pilot)
         assert lines(app) == ["↺ tax report", "↺ deploy"]
         assert "Recent searches" in status(app)
-        await pilot.press("down", "enter")  # a recent search runs again
-        assert search(app).query_one("#query", Input).value == "tax report"
-        await pilot.press("escape")
+        await pilot.press("down", "down", "enter")  # a recent search runs again
+        assert search(app).query_one("#query", Input).value == "deploy"
+        await settle(app, "none")
+        await pilot.press("escape")  # found nothing: not remembered again
         await wait_for(lambda: isinstance(app.screen, MainScreen))
+        assert store.get_state(RECENT_KEY) == ["tax report", "deploy"]
+        cid = store.create_conversation(title="Plans").id
+        store.add_message(cid, Role.USER, "the deploy plan")
+        await open_search(app, pilot, "deploy")
+        await settle(app, "hits")
+        await pilot.press("escape")  # found something: remembered, first
+        await wait_for(lambda: isinstance(app.screen, MainScreen))
+        assert store.get_state(RECENT_KEY) == ["deploy", "tax report"]
 
 
 async def test_hostile_text_in_a_snippet_is_shown_not_obeyed(
@@ -323,3 +332,27 @@ async def test_a_failed_search_says_so(
         await open_search(app, pilot, "anything")
         await settle(app, "error")
         assert status(app) == "The search failed: the database is locked ␛[2J"
+
+
+async def test_a_hit_a_few_pages_back_loads_the_pages_between(
+    make_app: Callable[..., StudioApp], store: Store, toasts: Toasts
+) -> None:
+    cid = store.create_conversation(title="Three pages").id
+    for i in range(3 * PAGE):
+        store.add_message(cid, Role.USER, f"line {i}")
+    target = store.messages(cid, limit=1, before_position=6)[0]
+    app = make_app(store=store)
+    async with app.run_test(size=(80, 24), message_hook=toasts.hook):
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await main.tabs.open_at(cid, target.id, "line 4")
+        pane = active_pane(app)
+        await wait_for(lambda: isinstance(app.focused, MessageView))
+        assert app.focused.message_id == target.id  # type: ignore[union-attr]
+        positions = [v.message.position for v in pane.views()]
+        assert positions == list(range(positions[0], 3 * PAGE + 1)) and positions[0] <= 5
+        assert not pane.query(LaterButton)
+        # A message that is not there (deleted meanwhile) is said so; nothing moves.
+        await main.tabs.open_at(cid, 10**6, "")
+        assert isinstance(app.focused, MessageView)
+        await wait_for(lambda: toasts.any("That message no longer exists."))

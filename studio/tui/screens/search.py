@@ -52,7 +52,7 @@ class SearchScreen(ModalScreen[SearchHit | None]):
 
     CSS_PATH = "search.tcss"
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close", id="search.close"),
+        Binding("escape", "close", "Close", id="search.close"),
         Binding("down", "cursor(1)", "Next hit", show=False, id="search.next"),
         Binding("up", "cursor(-1)", "Previous hit", show=False, id="search.previous"),
         Binding("pagedown", "cursor(10)", "Hits below", show=False, id="search.page_down"),
@@ -251,6 +251,12 @@ class SearchScreen(ModalScreen[SearchHit | None]):
         self._set_status(EMPTY + again, "empty")
 
     # -- choosing ------------------------------------------------------------------------------
+
+    def action_close(self) -> None:
+        """Close; a search that found something is remembered, as one that opened a hit is."""
+        if self.state == "hits":
+            remember_search(self.studio.store, self.query_one("#query", Input).value)
+        self.dismiss(None)
 
     def action_cursor(self, step: int) -> None:
         options = self.query_one("#results", OptionList)
