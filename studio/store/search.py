@@ -63,7 +63,7 @@ class SearchQuery:
     text: str
     """What the person typed (see the module docstring for what it means)."""
     limit: int = 50
-    """At most this many hits (the best ones)."""
+    """At most this many hits (the best ones; never more than :data:`CANDIDATES`)."""
     model: str | None = None
     """Only messages of this model (a user message counts as its conversation's model)."""
     role: Role | None = None

@@ -41,7 +41,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     search.add_argument("query", nargs="+", metavar="QUERY", help="words to look for")
     search.add_argument("--json", action="store_true", help="print the hits as a JSON array")
     search.add_argument(
-        "-n", "--limit", type=int, default=50, metavar="N", help="at most N hits (default 50)"
+        "-n",
+        "--limit",
+        type=int,
+        default=50,
+        metavar="N",
+        help="at most N hits (default 50, up to 5000)",
     )
     search.add_argument("-m", "--model", metavar="M", help="only messages of this model")
     search.add_argument(
