@@ -16,8 +16,10 @@
 --
 -- prefix = '3' adds an index of every word's first three characters, so a query's last word
 -- being typed ("rep" for report, repository, ...) reads one list instead of merging the lists
--- of every word that starts so (about +55 % on the index, measured by tests/bench/search.py).
--- Longer prefixes narrow themselves quickly; shorter ones are matched as whole words.
+-- of every word that starts so. Measured by tests/bench/search.py at 100,000 messages: the
+-- index's data grows from 34 to 58 MiB (the database from 89 MiB without search to 156 with
+-- it), and a three-letter prefix's p95 falls from 47 to 14 ms. Longer prefixes narrow
+-- themselves quickly; shorter ones are matched as whole words (see search.py).
 --
 -- Built without FTS5 (rare: every common Python build has it), the runner skips this script
 -- and the store opens without search; a later Studio with FTS5 applies it (see schema.py).
