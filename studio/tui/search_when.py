@@ -1,4 +1,6 @@
-"""The search screen's date filters: a day (``2026-11-30``) or a span back from now (``7d``).
+"""The search screen's date filters: a day (``2026-11-30``), a day and time
+(``2026-11-30T14:00``, local unless it carries an offset), ``today``, ``yesterday``, or a span
+back from now (``12h``, ``7d``, ``2w``) -- what ``studio search --since/--until`` accepts too.
 
 Plain functions (no Textual), so the rules are tested without an app. A day is taken in local
 time: *since* a day means from its first second, *until* a day means to its last, so
@@ -14,6 +16,7 @@ UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
 """The units of a span back from now: hours, days, weeks."""
 
 _SPAN = re.compile(r"(\d{1,5})\s*([hdw])")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 HOW = "use a day like 2026-11-30, or a span back from now like 12h, 7d or 2w"
 """What the field accepts, said under it when it holds something else."""
@@ -39,10 +42,11 @@ def parse_when(text: str, *, end: bool = False, now: float) -> float | None:
     if span is not None:
         return now - int(span.group(1)) * UNITS[span.group(2)]
     try:
-        day = date.fromisoformat(value)
-    except ValueError:
+        if _DAY.fullmatch(value):
+            return _day_bound(date.fromisoformat(value), end=end)
+        return datetime.fromisoformat(value.upper()).timestamp()  # a day and a time
+    except (ValueError, OverflowError, OSError):
         raise WhenError(f"“{text.strip()[:20]}” is not a date: {HOW}.") from None
-    return _day_bound(day, end=end)
 
 
 def _day_bound(day: date, *, end: bool) -> float:

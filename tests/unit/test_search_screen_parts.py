@@ -38,13 +38,22 @@ def test_a_span_counts_back_from_now(text: str, back: float) -> None:
     assert parse_when(text, now=NOW) == NOW - back
 
 
+def test_a_day_and_time() -> None:
+    assert parse_when("2026-11-30T14:05", now=NOW) == datetime(2026, 11, 30, 14, 5).timestamp()
+    assert parse_when("2026-11-30 14:05", end=True, now=NOW) == parse_when(
+        "2026-11-30t14:05", now=NOW
+    )
+
+
 def test_today_yesterday_and_blank() -> None:
     assert parse_when("today", now=NOW) == datetime(2026, 12, 4).timestamp()
     assert parse_when("Yesterday", now=NOW) == datetime(2026, 12, 3).timestamp()
     assert parse_when("   ", now=NOW) is None
 
 
-@pytest.mark.parametrize("text", ["next tuesday", "7", "d7", "2026-13-01", "7y", "1e9d"])
+@pytest.mark.parametrize(
+    "text", ["next tuesday", "7", "d7", "2026-13-01", "7y", "1e9d", "2026-11-30T25:00"]
+)
 def test_anything_else_is_refused_with_a_sentence(text: str) -> None:
     with pytest.raises(WhenError, match="is not a date: use a day like 2026-11-30"):
         parse_when(text, now=NOW)
