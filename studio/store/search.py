@@ -48,6 +48,7 @@ index keeps three-character prefixes; see migration 7)."""
 
 _TERM = re.compile(r'"([^"]*)("?)|(\S+)')
 _SPACE = re.compile(r"\s+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MARKERS = re.compile(f"([{HIT_START}{HIT_END}])")
 
 
@@ -125,7 +126,7 @@ def match_expression(text: str) -> str | None:
     would find nothing in them.
     """
     terms: list[str] = []
-    cleaned = text.replace("\x00", " ")
+    cleaned = _bindable(text).replace("\x00", " ")
     for match in _TERM.finditer(cleaned):
         phrase, closing, word = match.groups()
         if word is not None:
@@ -146,6 +147,12 @@ def match_expression(text: str) -> str | None:
         quoted = '"' + body.replace('"', '""') + '"'
         terms.append(quoted + "*" if prefix else quoted)
     return " ".join(terms) or None
+
+
+def _bindable(text: str) -> str:
+    """``text`` with lone surrogates (undecodable bytes of a command-line argument) as U+FFFD,
+    which SQLite can take (it refuses text that is not valid UTF-8)."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _trailing_word(text: str) -> int:
@@ -204,7 +211,7 @@ def ranked_sql(query: SearchQuery, expression: str) -> tuple[str, list[Any]]:
     params: list[Any] = [expression]
     if query.model is not None:
         filters += " AND COALESCE(m.model, c.model) = ?"
-        params.append(query.model)
+        params.append(_bindable(query.model))
     if query.role is not None:
         filters += " AND m.role = ?"
         params.append(Role(query.role).value)

@@ -310,6 +310,13 @@ def test_fts5_syntax_is_searched_for_never_obeyed(store: Store, text: str) -> No
     search_messages(store, SearchQuery(text))  # never raises
 
 
+def test_undecodable_argument_bytes_never_raise(store: Store) -> None:
+    cid = store.create_conversation(title="t", model="m").id
+    message = store.add_message(cid, Role.USER, "ab cd")
+    assert found(store, "ab\udcffcd") == [message.id]  # a separator, like U+FFFD itself
+    assert found(store, "ab", model="m\udcff") == []
+
+
 def test_keywords_are_words_like_any_other(store: Store) -> None:
     cid = store.create_conversation().id
     near = store.add_message(cid, Role.USER, "the station is near")
@@ -324,7 +331,7 @@ def test_queries_without_a_word_find_nothing() -> None:
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text())
+@given(text=st.text(st.characters(exclude_categories=())))  # surrogates too
 def test_any_text_is_a_valid_query(store: Store, text: str) -> None:
     if not store.list_conversations():
         cid = store.create_conversation().id
