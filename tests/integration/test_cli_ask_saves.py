@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from studio.emulator import EmulatorServer
+from studio.paths import database_file
 from studio.store import MessageStatus, Role, Store
 
 from .test_cli import against, studio
@@ -239,3 +240,17 @@ def test_a_reader_that_goes_away_leaves_the_reply_saved_as_stopped(
     reply = messages(conversation.id)[-1]
     assert reply.status is MessageStatus.STOPPED
     assert 0 < len(reply.content.split()) < 2000
+
+
+def test_an_unusable_database_is_exit_4_before_anything_is_sent(emulator: EmulatorServer) -> None:
+    database = database_file()
+    database.parent.mkdir(parents=True, exist_ok=True)
+    database.write_bytes(b"this is not a database\n" * 200)
+    before = len(emulator.requests)
+    result = studio("ask", "hello", env=against(emulator))
+    assert result.returncode == 4
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert len(emulator.requests) == before  # nothing asked that could not be kept
+    assert studio("chats").returncode == 4
+    result = studio("ask", "--no-save", "-q", "hello [[emulator: tokens=2]]", env=against(emulator))
+    assert result.returncode == 0, result.stderr  # --no-save needs no database
