@@ -96,9 +96,12 @@ def test_a_version_2_database_is_migrated_forward_with_its_data(
     monkeypatch.setattr(schema, "migrations", lambda: packaged[:2])
     with Store.open(path) as old:
         assert old.schema_version == 2
-        cid = old.create_conversation(title="from version 2").id
     with sqlite3.connect(path) as raw:
-        # Written as the version-2 Studio wrote it (today's code writes later columns too).
+        # Written as the version-2 Studio wrote them (today's code writes later columns too).
+        cid = raw.execute(
+            "INSERT INTO conversations (title, created_at, updated_at)"
+            " VALUES ('from version 2', 1.0, 1.0)"
+        ).lastrowid
         raw.execute(
             "INSERT INTO messages (conversation_id, position, role, content, created_at,"
             " updated_at) VALUES (?, 0, 'user', 'kept', 1.0, 1.0)",
