@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from studio.commands.common import CommandError, encodable, write_stdout
@@ -29,6 +28,8 @@ from studio.store.search import (
     snippet_parts,
 )
 from studio.textsafe import clean_line
+from studio.when import WhenError
+from studio.when import parse_when as read_when
 
 EXIT_NO_HITS = EXIT_FAILED
 """Nothing matched (like grep's 1)."""
@@ -36,33 +37,25 @@ EXIT_NO_HITS = EXIT_FAILED
 BOLD = "\x1b[1m"
 NORMAL = "\x1b[22m"
 
-_SPAN = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
-_SPAN_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
-_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
-DATE_FORMS = "YYYY-MM-DD, YYYY-MM-DDTHH:MM, or a span back from now like 12h, 7d, 2w"
+DATE_FORMS = (
+    "YYYY-MM-DD, YYYY-MM-DDTHH:MM, today, yesterday, or a span back from now like 12h, 7d, 2w"
+)
 
 
 def parse_when(text: str, *, option: str, now: float, end_of_day: bool = False) -> float:
-    """The time (epoch seconds) that ``text`` names: an ISO date or date and time (local
-    time unless it carries an offset), or a span back from ``now`` (``12h``, ``7d``, ``2w``).
-
-    A bare date means its midnight, or with ``end_of_day`` the next midnight (so ``--until``
-    includes that day). Anything else is a CommandError (exit 2) that names ``option``.
-    """
-    span = _SPAN.match(text)
-    if span:
-        return now - int(span.group(1)) * _SPAN_SECONDS[span.group(2).lower()]
+    """The time (epoch seconds) that ``text`` names, by :func:`studio.when.parse_when`'s rules
+    (a day, a day and time, today, yesterday, or a span back from ``now``); ``end_of_day``: a
+    day means its end (the next midnight, excluded). Anything else is a CommandError (exit 2)
+    that names ``option``."""
     try:
-        if _DATE_ONLY.match(text):
-            day = date.fromisoformat(text.strip())
-            if end_of_day:
-                day += timedelta(days=1)
-            return datetime(day.year, day.month, day.day).timestamp()
-        return datetime.fromisoformat(text.strip()).timestamp()
-    except (ValueError, OverflowError, OSError):
+        when = read_when(text, end=end_of_day, now=now)
+    except WhenError:
         raise CommandError(
             f"{option}: {clean_line(text)!r} is not a date ({DATE_FORMS})", EXIT_USAGE
         ) from None
+    if when is None:
+        raise CommandError(f"{option}: give a date ({DATE_FORMS})", EXIT_USAGE)
+    return when
 
 
 def build_query(args: argparse.Namespace, *, now: float) -> SearchQuery:

@@ -133,7 +133,7 @@ def test_filters_narrow_the_hits(ids: dict[str, int], capsys: pytest.CaptureFixt
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--since", "yesterday", "x"], "--since: 'yesterday' is not a date"),
+        (["--since", "last tuesday", "x"], "--since: 'last tuesday' is not a date"),
         (["--until", "2026-13-01", "x"], "--until: '2026-13-01' is not a date"),
         (["--since", "2026-03-02", "--until", "2026-03-01", "x"], "--since must be before"),
         (["--limit", "0", "x"], "--limit must be 1 or more"),
@@ -174,6 +174,12 @@ def test_dates_and_spans() -> None:
     )
     assert parse_when("2026-03-14T12:30:00+00:00", option="--since", now=now) == (
         datetime.fromisoformat("2026-03-14T12:30:00+00:00").timestamp()
+    )
+    # The same rules as the TUI's search screen (studio.when): today and yesterday too.
+    today = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert parse_when("today", option="--since", now=now) == today.timestamp()
+    assert parse_when("yesterday", option="--until", now=now, end_of_day=True) == (
+        today.timestamp()
     )
 
 

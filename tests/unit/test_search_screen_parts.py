@@ -17,17 +17,14 @@ from studio.tui.search_results import (
     remember_search,
     snippet_content,
 )
-from studio.tui.search_when import WhenError, parse_when
+from studio.when import WhenError, parse_when
 
 NOW = datetime(2026, 12, 4, 15, 30).timestamp()
 
 
-def test_a_day_means_its_first_second_since_and_its_last_until() -> None:
-    start = parse_when("2026-11-30", now=NOW)
-    end = parse_when("2026-11-30", end=True, now=NOW)
-    assert start == datetime(2026, 11, 30).timestamp()
-    assert end is not None and start is not None
-    assert datetime(2026, 12, 1).timestamp() - 0.01 < end < datetime(2026, 12, 1).timestamp()
+def test_a_day_means_from_its_first_second_until_the_next_midnight() -> None:
+    assert parse_when("2026-11-30", now=NOW) == datetime(2026, 11, 30).timestamp()
+    assert parse_when("2026-11-30", end=True, now=NOW) == datetime(2026, 12, 1).timestamp()
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from studio.tui.search_results import (
     recent_searches,
     remember_search,
 )
-from studio.tui.search_when import HOW, WhenError, parse_when
+from studio.when import HOW, WhenError, parse_when
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp

@@ -1,10 +1,11 @@
-"""The search screen's date filters: a day (``2026-11-30``), a day and time
+"""Dates a person types for a range (the search screen's *since*/*until* fields and
+``studio search --since/--until``): a day (``2026-11-30``), a day and time
 (``2026-11-30T14:00``, local unless it carries an offset), ``today``, ``yesterday``, or a span
-back from now (``12h``, ``7d``, ``2w``) -- what ``studio search --since/--until`` accepts too.
+back from now (``12h``, ``7d``, ``2w``).
 
-Plain functions (no Textual), so the rules are tested without an app. A day is taken in local
-time: *since* a day means from its first second, *until* a day means to its last, so
-``since 2026-11-30 until 2026-11-30`` is that whole day.
+A leaf (standard library only), so the TUI and the commands read dates by one rule. A day is
+taken in local time: *since* a day means from its first second, *until* a day means up to the
+next midnight (an exclusive bound), so ``since 2026-11-30 until 2026-11-30`` is that whole day.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class WhenError(ValueError):
 def parse_when(text: str, *, end: bool = False, now: float) -> float | None:
     """The epoch seconds ``text`` stands for, ``None`` when it is blank.
 
-    ``end`` picks the end of a day (for *until*) rather than its start. ``now`` anchors spans
+    ``end`` picks the end of a day (for *until*: the next midnight, excluded) rather than its
+    start. ``now`` anchors spans
     (``7d`` is seven days before it). Raises :class:`WhenError` for anything else.
     """
     value = text.strip().lower()
@@ -51,5 +53,5 @@ def parse_when(text: str, *, end: bool = False, now: float) -> float | None:
 
 def _day_bound(day: date, *, end: bool) -> float:
     if end:
-        return datetime.combine(day + timedelta(days=1), time()).timestamp() - 0.001
+        return datetime.combine(day + timedelta(days=1), time()).timestamp()
     return datetime.combine(day, time()).timestamp()
