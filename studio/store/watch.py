@@ -124,6 +124,13 @@ class ConversationChanges:
 _Stamp = tuple[float, int, str, int]
 """What a conversation looked like: (``updated_at``, message count, title, archived)."""
 
+_SUMMARY = (
+    "SELECT count(*), max(id), max(updated_at), total(message_count), total(archived)"
+    " FROM conversations"
+)
+"""Changes whenever a stamp does: every change of a conversation but archiving moves its
+``updated_at`` to now (the newest), a message added or removed moves the total count."""
+
 
 class ConversationWatcher:
     """Reports the conversations another connection (a ``studio ask``, another window) changed
@@ -137,6 +144,7 @@ class ConversationWatcher:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._version: int | None = None
+        self._summary: tuple[object, ...] | None = None
         self._stamps: dict[int, _Stamp] = {}
 
     def poll(self) -> ConversationChanges | None:
@@ -147,6 +155,12 @@ class ConversationWatcher:
             return None
         self._version = version  # noted before reading: a commit meanwhile is read next time
         with self.store._read() as conn:  # the store package's own collaborator
+            # Most foreign commits (a job's progress) leave every conversation as it was: one
+            # aggregate row says so without building a stamp per conversation.
+            summary = tuple(conn.execute(_SUMMARY).fetchone())
+            if summary == self._summary:
+                return ConversationChanges()
+            self._summary = summary
             rows = conn.execute(
                 "SELECT id, updated_at, message_count, title, archived FROM conversations"
             ).fetchall()

@@ -72,7 +72,7 @@ async def test_an_open_pane_gets_the_exchange_ask_continued(
             emu, "ask", "-q", "--cid", str(cid), "And from the shell [[emulator: tokens=4]]"
         )
         assert code == 0, err
-        await wait_for(lambda: len(pane.views()) == 4, limit=3)
+        await wait_for(lambda: len(pane.views()) == 4)
         user, reply = (view.message for view in pane.views()[2:])
         assert user.role is Role.USER and user.content.startswith("And from the shell")
         assert reply.status is MessageStatus.COMPLETE
@@ -94,7 +94,7 @@ async def test_an_open_conversation_removed_elsewhere_closes(
         assert active_pane(app).conversation_id == gone
         code, _, err = await studio_command(emu, "rm", "--yes", str(gone))
         assert code == 0, err
-        await wait_for(lambda: toasts.any("deleted elsewhere"), limit=3)  # its tab closed
+        await wait_for(lambda: toasts.any("deleted elsewhere"))  # its tab closed
         assert app.screen.pane(gone) is None  # type: ignore[attr-defined]
         assert gone not in app.screen.open_ids  # type: ignore[attr-defined]
         await wait_for(lambda: str(gone) not in listed(app) and str(kept) in listed(app))
