@@ -58,3 +58,16 @@ def test_own_writes_alone_move_nothing(two: tuple[Store, Store]) -> None:
     a.add_message(cid, Role.USER, "written there")
     changes = watcher.poll()
     assert changes is not None and changes.changed == {cid}
+
+
+def test_a_foreign_commit_to_no_conversation_reports_nothing(two: tuple[Store, Store]) -> None:
+    a, b = two
+    cid = a.create_conversation().id
+    watcher = ConversationWatcher(b)
+    watcher.poll()
+    a.add_prompt_history("a prompt typed in another window")  # not a conversation
+    changes = watcher.poll()
+    assert changes is not None and not changes  # looked (the file changed), found nothing
+    a.add_message(cid, Role.USER, "and now one")
+    changes = watcher.poll()
+    assert changes is not None and changes.changed == {cid}
