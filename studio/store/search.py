@@ -268,6 +268,17 @@ def search_messages(store: Store, query: SearchQuery) -> list[SearchHit]:
     return hits
 
 
+def models_seen(store: Store) -> list[str]:
+    """Every model a message was written with or a conversation names, sorted without regard
+    to case: what the model filter can usefully offer."""
+    with store._read() as conn:  # the store package's own collaborator
+        rows = conn.execute(
+            "SELECT DISTINCT model FROM messages WHERE model IS NOT NULL"
+            " UNION SELECT model FROM conversations WHERE model IS NOT NULL"
+        ).fetchall()
+    return sorted((str(row[0]) for row in rows if row[0]), key=str.lower)
+
+
 def _require_index(conn: sqlite3.Connection) -> None:
     found = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'"

@@ -412,3 +412,16 @@ def test_filters_read_the_narrow_index_not_the_messages(store: Store) -> None:
     assert "SEARCH m USING COVERING INDEX messages_search" in plan
     unfiltered, _ = ranked_sql(SearchQuery("x"), '"x"')
     assert "JOIN" not in unfiltered
+
+
+def test_models_seen_lists_every_model_messages_and_conversations_name() -> None:
+    from studio.store.search import models_seen
+
+    with Store.open(":memory:") as store:
+        chat = store.create_conversation(title="switched", model="gpt-4o")
+        store.add_message(chat.id, Role.USER, "hello")
+        reply = store.start_reply(chat.id, model="claude-old")
+        store.finish_reply(reply.id, "hi", status=MessageStatus.COMPLETE)
+        store.update_conversation(chat.id, model="Zeta-model")
+        store.create_conversation(title="no model")
+        assert models_seen(store) == ["claude-old", "Zeta-model"]

@@ -23,7 +23,7 @@ from textual.widgets import Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from studio.store import Role, StoreError
-from studio.store.search import SearchHit, SearchQuery, search_messages
+from studio.store.search import SearchHit, SearchQuery, models_seen, search_messages
 from studio.textsafe import clean_line
 from studio.tui.search_results import (
     group_hits,
@@ -98,9 +98,8 @@ class SearchScreen(ModalScreen[SearchHit | None]):
             yield Static(HINT, classes="dialog-hint", id="keys", markup=False)
 
     def _model_options(self) -> list[tuple[Content, str]]:
-        """The models seen in the store (each conversation's) and the default one."""
-        store = self.studio.store
-        seen = {c.model for c in store.list_conversations(archived=None) if c.model}
+        """Every model a message or conversation of the store names, and the default one."""
+        seen = set(models_seen(self.studio.store))
         seen.add(self.studio.settings.default_model)
         return [(Content(clean_line(model)), model) for model in sorted(seen, key=str.lower)]
 
