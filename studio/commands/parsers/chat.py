@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from studio.commands.parsers import accept_demo
+
 ASK_EXAMPLES = """\
 examples:
   studio ask --demo "Explain SSE in two sentences"     saved as a new conversation
@@ -45,6 +47,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         epilog=CHATS_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    accept_demo(chats)
     chats.add_argument("--json", action="store_true", help="a JSON list (stable: see README)")
     chats.add_argument("--archived", action="store_true", help="the archived conversations instead")
     chats.add_argument("--limit", type=int, metavar="N", help="at most N conversations")
@@ -58,6 +61,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         epilog=RM_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    accept_demo(rm)
     rm.add_argument("ids", nargs="+", metavar="ID", help="conversation number or uuid")
     rm.add_argument("-y", "--yes", action="store_true", help="do not ask")
     rm.set_defaults(handler="studio.commands.chats:run_rm")

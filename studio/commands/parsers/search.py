@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from studio.commands.parsers import accept_demo
+
 SEARCH_EXAMPLES = """\
 examples:
   studio search kubernetes ingress          messages with both words, best first
@@ -38,6 +40,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         epilog=SEARCH_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    accept_demo(search)
     search.add_argument("query", nargs="+", metavar="QUERY", help="words to look for")
     search.add_argument("--json", action="store_true", help="print the hits as a JSON array")
     search.add_argument(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from studio.commands.parsers import accept_demo
+
 EXPORT_EXAMPLES = """\
 examples:
   studio export 12                          conversation 12 as Markdown on stdout
@@ -45,6 +47,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         epilog=EXPORT_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    accept_demo(export)
     export.add_argument("ids", nargs="*", metavar="ID", help="conversation number or uuid")
     export.add_argument("--all", action="store_true", help="every conversation (not archived)")
     export.add_argument(
@@ -72,6 +75,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         epilog=IMPORT_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    accept_demo(imp)
     imp.add_argument("file", metavar="FILE.json", help="the JSON export (- reads stdin)")
     imp.add_argument(
         "--copy",
@@ -89,6 +93,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         epilog=SHOW_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    accept_demo(show)
     show.add_argument("id", metavar="ID", help="conversation number (`studio chats`) or uuid")
     show.add_argument(
         "--raw",
