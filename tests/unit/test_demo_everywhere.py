@@ -35,3 +35,9 @@ COMMANDS = [
 def test_every_command_takes_demo(argv: list[str]) -> None:
     args = build_parser().parse_args([*argv, "--demo"])
     assert getattr(args, "demo", True) is True
+
+
+def test_demo_may_come_before_the_video_kind() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["video", "--demo", "seedance", "a fox"]).demo is True
+    assert parser.parse_args(["video", "kling-t2v", "a fox"]).demo is False

@@ -67,8 +67,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     _add_jobs(sub)
 
 
-def _common(parser: argparse.ArgumentParser, *, json_help: str) -> None:
-    parser.add_argument("--demo", action="store_true", help="use the built-in emulator (no key)")
+def _common(parser: argparse.ArgumentParser, *, json_help: str, nested: bool = False) -> None:
+    # nested (a video kind): `studio video --demo seedance ...` sets it on the parent parser,
+    # and a kind's own default must not overwrite it
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS if nested else False,
+        help="use the built-in emulator (no key)",
+    )
     parser.add_argument("--json", action="store_true", help=json_help)
 
 
@@ -119,7 +126,9 @@ def _video_common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="follow the job to the end like `jobs wait`: print its files' paths",
     )
-    _common(parser, json_help="print the job as JSON (see the README) instead of its id")
+    _common(
+        parser, json_help="print the job as JSON (see the README) instead of its id", nested=True
+    )
 
 
 def _kling_common(parser: argparse.ArgumentParser, *, ratio: bool, cfg: bool = True) -> None:
@@ -144,6 +153,7 @@ def _add_video(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog=VIDEO_EXAMPLES,
         formatter_class=_FORMAT,
     )
+    video.add_argument("--demo", action="store_true", help="use the built-in emulator (no key)")
     kinds = video.add_subparsers(dest="video_kind", metavar="KIND", required=True)
 
     seedance = kinds.add_parser(
