@@ -37,6 +37,9 @@ from studio.textsafe import clean_line
 RUN_LOOK_EVERY = 1.0
 """Seconds between ``jobs run``'s looks for jobs to take up (other processes' new jobs)."""
 
+TROUBLE_LOOK_EVERY = 1.0
+"""Seconds between looks for a followed job's failed attempts (said once each on stderr)."""
+
 
 class EndedHere:
     """The engine's ``on_change``: remembers the jobs whose end this process's engine wrote."""
@@ -126,6 +129,8 @@ class JobFollower:
         self.run_lines = run_lines
         self._out = out
         self._watching: dict[int, Job] = {}
+        self._told: dict[int, str] = {}
+        """The failed attempt last said for each job (a dead gateway is said once, not per try)."""
         self.progress = ProgressLine(sys.stderr if err is None else err, self._progress_text)
 
     def _progress_text(self) -> str:
@@ -140,14 +145,37 @@ class JobFollower:
         soon as its holder lets it go; one another process holds is watched through the store."""
         ids = list(dict.fromkeys(job_ids))
         self.progress.start()
-        keeper = asyncio.create_task(self._take_up_watched())
+        keepers = [
+            asyncio.create_task(self._take_up_watched()),
+            asyncio.create_task(self._tell_trouble()),
+        ]
         try:
             ended = await asyncio.gather(*(self._follow(job_id) for job_id in ids))
         finally:
-            keeper.cancel()
+            for keeper in keepers:
+                keeper.cancel()
             self.progress.stop()
-            await asyncio.gather(keeper, return_exceptions=True)
+            await asyncio.gather(*keepers, return_exceptions=True)
         return list(ended)
+
+    async def _tell_trouble(self) -> None:
+        """Say on stderr (a terminal or not) when a followed job's attempt fails, once per
+        reason: a dead network or a gateway answering 500 must not look like a silent hang.
+        The engine keeps trying; the job is kept whatever happens here."""
+        while True:
+            for job_id in list(self._watching):
+                job = self.runtime.store.get_job(job_id)
+                error = None if job is None else job.last_error
+                if error and self._told.get(job_id) != error:
+                    self._told[job_id] = error
+                    self.progress.clear()
+                    say(
+                        f"job #{job_id}: {error}; still trying (ctrl+c stops waiting, the job "
+                        f"is kept: `studio jobs wait {job_id}` follows it again)"
+                    )
+                elif not error:
+                    self._told.pop(job_id, None)
+            await asyncio.sleep(TROUBLE_LOOK_EVERY)
 
     async def _take_up_watched(self) -> None:
         engine = self.runtime.engine

@@ -380,3 +380,32 @@ def test_a_video_the_gateway_refuses_for_now_is_left_to_be_sent_later() -> None:
     )
     payload = stored(job_id)
     assert payload["state"] == "pending" and payload["task_id"] is None
+
+
+def test_a_dead_gateway_is_said_while_waiting_and_the_job_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+    import threading
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("ANYFAST_API_KEY", "sk-test-0123456789abcdef")
+    monkeypatch.setenv("ANYFAST_BASE_URL", f"http://127.0.0.1:{port}")
+    making = background("image", "a cat")
+    said: list[str] = []
+    assert making.stderr is not None
+    reader = threading.Thread(target=lambda: said.extend(making.stderr or ()), daemon=True)
+    reader.start()
+    wait_until(lambda: any("still trying" in line for line in said))
+    making.send_signal(signal.SIGINT)
+    making.wait(timeout=30)
+    reader.join(timeout=10)
+    assert making.returncode == 130
+    (line,) = [line for line in said if "still trying" in line]
+    assert line.startswith("studio: job #1: gateway unreachable; still trying")
+    assert "Traceback" not in "".join(said)
+    with Store.open() as store:
+        job = store.get_job(1)
+    assert job is not None and job.state is JobState.PENDING  # kept, to be sent later
