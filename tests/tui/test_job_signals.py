@@ -4,6 +4,7 @@ open job detail follows its job by itself, with no other screen passing it on.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from textual.app import ComposeResult
@@ -47,6 +48,10 @@ def running_job(app: StudioApp, progress: int) -> Job:
         prompt="a paper boat",
         params={"duration": 5},
         idempotency_key=f"signals-{progress}",
+        # held by a window on another machine for the next hour, so this window's engine
+        # never takes it up (and never writes over what the test writes)
+        claimed_by="another-host:4242",
+        lease_until=time.time() + 3600,
     )
     changed = app.store.update_job(job.id, state=JobState.RUNNING, progress=progress)
     assert changed is not None
