@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 
 from studio import __version__
 from studio.commands.exits import EXIT_FAILED, EXIT_INTERRUPTED
-from studio.commands.parsers import chat, jobs, search, tools, transcripts
 
 EPILOG = """\
 examples:
@@ -54,17 +53,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the studio against the built-in emulator (no key, no network)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from studio.commands.parsers import chat, jobs, search, tools, transcripts
+
     for group in (chat, jobs, search, tools, transcripts):
         group.add_parsers(sub)
 
     return parser
 
 
+STUDIO_ONLY: tuple[list[str], ...] = ([], ["--demo"])
+"""Arguments that open the studio and nothing else: the TUI starts without building (or
+importing) every subcommand's parser, which costs tens of milliseconds before the first frame."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``studio`` script and ``python -m studio``."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given in STUDIO_ONLY:
+        return _run(argparse.Namespace(command=None, demo=bool(given)))
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(given)
     except SystemExit:  # --help, --version or a usage error: argparse printed, then exits
         try:
             sys.stdout.flush()
@@ -73,6 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             discard_stdout()
         raise
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command ``args`` name; every failure becomes one line and an exit code."""
     try:
         code = _dispatch(args)
         from studio.commands.common import write_stdout

@@ -109,3 +109,19 @@ def test_preparing_previews_loads_neither_pillow_nor_textual_image_widgets() -> 
     assert "PIL" not in loaded and "textual_image.widget" not in loaded
     kitty = modules_after(code.replace("xterm-256color", "xterm-kitty"))
     assert "textual_image.widget" in kitty
+
+
+def test_opening_the_studio_builds_no_subcommand_parser() -> None:
+    """`studio` and `studio --demo` go straight to the TUI: the subcommands' parsers (tens of
+    milliseconds to import and build) are not loaded before the first frame."""
+    code = (
+        "import sys\n"
+        "import studio.cli as cli\n"
+        "cli._dispatch = lambda args: print(args.command, args.demo) or 0\n"
+        "assert cli.main(['--demo']) == 0 and cli.main([]) == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith('studio.commands.parsers.')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.splitlines() == ["None True", "None False", "[]"]
