@@ -11,11 +11,9 @@ stderr (only on a terminal) shows where each job stands; each job's end is print
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TextIO
 
 from studio.commands.common import CommandError, encodable, say, warn, write_stdout
@@ -27,7 +25,7 @@ from studio.commands.job_lines import (
 )
 from studio.commands.job_runtime import JobRuntime
 from studio.commands.models import safe_json
-from studio.commands.waiting import CLEAR, FRAMES
+from studio.commands.waiting import ProgressLine
 from studio.jobs import ACTIVE_STATES, Job, JobState
 from studio.jobs.describe import item_errors
 from studio.jobs.payload import job_payload
@@ -52,57 +50,6 @@ class EndedHere:
             self.ids.add(job.id)
         else:
             self.ids.discard(job.id)
-
-
-class ProgressLine:
-    """One line on ``stream`` (a terminal only) redrawn every ``interval`` from ``render()``,
-    cut to the terminal's width so that it never wraps; :meth:`clear` before other output."""
-
-    def __init__(self, stream: TextIO, render: Callable[[], str], interval: float = 0.25) -> None:
-        try:
-            self.enabled = stream.isatty()
-        except (AttributeError, ValueError):
-            self.enabled = False
-        self._stream = stream
-        self._render = render
-        self._interval = interval
-        self._drawn = False
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self.enabled and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-        self.clear()
-
-    def clear(self) -> None:
-        if self._drawn:
-            self._drawn = False
-            self._write(CLEAR)
-
-    def _write(self, text: str) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self._stream.write(text)
-            self._stream.flush()
-
-    async def _run(self) -> None:
-        frame = 0
-        while True:
-            text = self._render()
-            if text:
-                room = max(10, shutil.get_terminal_size().columns - 3)
-                line = clean_line(text)
-                line = line if len(line) <= room else line[: room - 1] + "…"
-                self._write(f"{CLEAR}{FRAMES[frame % len(FRAMES)]} {line}")
-                self._drawn = True
-            else:
-                self.clear()
-            frame += 1
-            await asyncio.sleep(self._interval)
 
 
 class JobFollower:
