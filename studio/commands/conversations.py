@@ -24,8 +24,9 @@ def find_conversation(store: Store, ref: str) -> Conversation:
     a CommandError (exit 2) that says how to list them when there is none."""
     text = ref.strip()
     conversation: Conversation | None = None
-    if text.isdigit():
-        conversation = store.get_conversation(int(text))
+    if text.isascii() and text.isdigit():
+        number = int(text)  # past SQLite's 64-bit ids no conversation has it (no overflow)
+        conversation = store.get_conversation(number) if number < 2**63 else None
     else:
         try:
             canonical = str(uuidlib.UUID(text))

@@ -80,6 +80,8 @@ def test_export_to_a_file_infers_the_format_and_to_a_folder_names_a_new_file(
         (["export", "999"], "no conversation 999"),
         (["export", "nonsense"], "not a conversation number or uuid"),
         (["show", "999"], "no conversation 999"),
+        (["show", "99999999999999999999999"], "no conversation 99999999999999999999999"),
+        (["export", "\u00b2"], "not a conversation number or uuid"),
     ],
 )
 def test_export_usage_errors_are_one_line_and_exit_2(
