@@ -229,7 +229,7 @@ def ranked_sql(query: SearchQuery, expression: str) -> tuple[str, list[Any]]:
             " WHERE created_at < ?) AND m.created_at < ?"
         )
         params += [float(query.until)] * 2
-    params += [CANDIDATES, max(0, int(query.limit))]
+    params += [CANDIDATES, min(CANDIDATES, max(0, int(query.limit)))]
     joins = ""
     if filters:  # the columns come from the narrow index; the conversation only for its model
         joins = _JOIN_MESSAGES + (_JOIN_CONVERSATIONS if query.model is not None else "")

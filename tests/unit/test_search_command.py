@@ -105,6 +105,14 @@ def test_json_is_a_list_of_hit_objects(
     assert "\x1b" not in out  # escaped in the JSON text, the same string once parsed
 
 
+def test_a_limit_past_sqlite_integers_returns_the_hits(
+    ids: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "ferry", "--limit", str(10**30))
+    assert (code, err) == (0, "")
+    assert len(out.splitlines()) == 3
+
+
 def test_no_hits_exit_1_with_nothing_printed(
     ids: dict[str, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
