@@ -40,6 +40,24 @@ def test_every_job_action_names_its_handler() -> None:
     assert watch["interval"] == 2.0 and watch["state"] == ["running"]
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("jobs", "show", "99999999999999999999999"),
+        ("jobs", "wait", "4", "99999999999999999999999"),
+        ("jobs", "list", "--limit", "99999999999999999999999"),
+        ("jobs", "show", "-1"),
+    ],
+)
+def test_a_job_number_past_the_store_s_integers_is_a_usage_error(
+    argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        parse(*argv)
+    assert refused.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
 def test_image_takes_the_forms_defaults_and_the_settings_model() -> None:
     settings = Settings(image_model="doubao-seedream-4-0-250828")
     args = build_parser().parse_args(["image", "a", "cat"])

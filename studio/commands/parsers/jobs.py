@@ -242,15 +242,26 @@ def _list_options(parser: argparse.ArgumentParser, *, keep_parent: bool) -> None
     )
     parser.add_argument(
         "--limit",
-        type=int,
+        type=_store_number,
         metavar="N",
         help="at most N jobs, newest first (default 50)",
         **({"default": argparse.SUPPRESS} if keep_parent else {"default": 50}),
     )
 
 
+def _store_number(text: str) -> int:
+    """A job number or a count the store can bind: 0 up to SQLite's largest integer."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= number < 2**63:
+        raise argparse.ArgumentTypeError(f"out of range: {text}")
+    return number
+
+
 def _job_id(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("job_id", type=int, metavar="ID", help="the job's number")
+    parser.add_argument("job_id", type=_store_number, metavar="ID", help="the job's number")
 
 
 def _add_jobs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -302,7 +313,9 @@ def _add_jobs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog="example:\n  studio jobs wait 12 13 && echo all done",
         formatter_class=_FORMAT,
     )
-    wait.add_argument("job_ids", type=int, nargs="+", metavar="ID", help="the jobs' numbers")
+    wait.add_argument(
+        "job_ids", type=_store_number, nargs="+", metavar="ID", help="the jobs' numbers"
+    )
     wait.add_argument(
         "--json", action="store_true", help="print each ended job as one line of JSON"
     )
