@@ -18,7 +18,13 @@ from studio.api.errors import (
     redact,
 )
 from studio.commands.exits import EXIT_AUTH, EXIT_FAILED, EXIT_STORE, EXIT_USAGE
-from studio.config import ConfigError, Settings, load_settings, plain_http_warning
+from studio.config import (
+    ConfigError,
+    Settings,
+    load_settings,
+    plain_http_warning,
+    with_command_key,
+)
 from studio.gateway import Gateway
 from studio.paths import ensure_dir, state_dir
 from studio.textsafe import clean_line
@@ -87,7 +93,8 @@ def discard_stdout() -> None:
 
 def settings_or_fail(*, demo: bool = False) -> Settings:
     """The settings, their warnings said on stderr: a config file others may read, unknown
-    keys, a plain-http base URL (unless ``demo``, which does not use it)."""
+    keys, a plain-http base URL (unless ``demo``, which does not use it). Without ``demo``, the
+    key ``api_key_command`` prints is in them (a CommandError, exit 3, when it fails)."""
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -96,7 +103,12 @@ def settings_or_fail(*, demo: bool = False) -> Settings:
     for warning in settings.warnings:
         if not (demo and warning == insecure):
             warn(warning)
-    return settings
+    if demo:  # the emulator needs no key: the password manager is not asked
+        return settings
+    try:
+        return with_command_key(settings)
+    except ConfigError as exc:
+        raise CommandError(str(exc), EXIT_AUTH) from None
 
 
 def open_gateway(

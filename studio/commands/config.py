@@ -26,6 +26,10 @@ def run_config(args: argparse.Namespace) -> int:
     if action == "path":
         print(config_file())
         return EXIT_OK
+    if action == "edit":
+        from studio.commands.config_edit import run_edit
+
+        return run_edit()
     if action == "set":
         raw = _read_secret() if args.value == "-" else args.value
         value = set_value(args.key, raw)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from studio import paths
 from studio.commands.exits import EXIT_FAILED, EXIT_OK
-from studio.config import ConfigError, Settings, load_settings
+from studio.config import ConfigError, Settings, load_settings, with_command_key
 from studio.gateway import Gateway
 from studio.textsafe import clean_line
 
@@ -65,7 +65,8 @@ def run_checks(*, demo: bool, timeout: float = GATEWAY_TIMEOUT) -> Iterator[Chec
     """The checks in order: config, key, gateway, store, media."""
     settings, config = check_config()
     yield config
-    yield check_key(settings, demo=demo)
+    settings, key = check_key(settings, demo=demo)
+    yield key
     yield check_gateway(settings, demo=demo, timeout=timeout)
     yield check_store()
     yield check_media(settings)
@@ -84,11 +85,21 @@ def check_config() -> tuple[Settings | None, Check]:
     return settings, Check("config", Status.OK, where)
 
 
-def check_key(settings: Settings | None, *, demo: bool) -> Check:
+def check_key(settings: Settings | None, *, demo: bool) -> tuple[Settings | None, Check]:
+    """The settings with the key ``api_key_command`` prints (if any), and the verdict on the
+    key."""
     if demo:
-        return Check("key", Status.OK, "not needed: --demo uses the built-in emulator")
+        return settings, Check("key", Status.OK, "not needed: --demo uses the built-in emulator")
     if settings is None:
-        return Check("key", Status.SKIPPED, "the config file did not load (see above)")
+        return None, Check("key", Status.SKIPPED, "the config file did not load (see above)")
+    try:
+        settings = with_command_key(settings)
+    except ConfigError as exc:
+        return settings, Check("key", Status.PROBLEM, str(exc))
+    return settings, _key_verdict(settings)
+
+
+def _key_verdict(settings: Settings) -> Check:
     if not settings.api_key:
         return Check(
             "key",
@@ -96,7 +107,9 @@ def check_key(settings: Settings | None, *, demo: bool) -> Check:
             "no API key: run `studio config set api_key -` (reads it without echo), or export "
             "ANYFAST_API_KEY=sk-..., or add --demo to use the built-in emulator",
         )
-    origin = "from ANYFAST_API_KEY" if settings.api_key_source == "env" else "from the config"
+    origin = {"env": "from ANYFAST_API_KEY", "command": "from api_key_command"}.get(
+        settings.api_key_source or "", "from the config"
+    )
     return Check("key", Status.OK, f"{settings.masked_key()} ({origin})")
 
 

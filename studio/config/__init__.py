@@ -25,6 +25,7 @@ from studio.config.files import (
     set_value,
     unset_value,
 )
+from studio.config.keycommand import KEY_COMMAND_SECONDS, with_command_key
 from studio.config.settings import (
     CLIPBOARD_MODES,
     ENV_OVERRIDES,
@@ -41,6 +42,7 @@ __all__ = [
     "CLIPBOARD_MODES",
     "ENV_OVERRIDES",
     "FILE_MODE",
+    "KEY_COMMAND_SECONDS",
     "MAX_CONFIG_BYTES",
     "MAX_RETRIES_LIMIT",
     "SETTING_NAMES",
@@ -57,4 +59,5 @@ __all__ = [
     "toml_value",
     "unset_value",
     "url_for_display",
+    "with_command_key",
 ]

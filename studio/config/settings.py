@@ -70,6 +70,14 @@ class Settings:
         "a key of printable ASCII characters without spaces",
         env="ANYFAST_API_KEY",
     )
+    api_key_command: str | None = setting(
+        None,
+        "command",
+        "A command that prints the API key (e.g. `pass show anyfast`), instead of storing it: "
+        "run once when Studio starts, without a shell, for at most 60 s; the first line it "
+        "prints, trimmed, is the key. It wins over api_key; ANYFAST_API_KEY wins over both.",
+        "a command line (quotes balanced)",
+    )
     base_url: str = setting(
         "https://www.anyfast.ai",
         "url",
@@ -174,7 +182,9 @@ class Settings:
         ),
     )
 
-    api_key_source: Literal["env", "config"] | None = field(default=None, compare=False)
+    api_key_source: Literal["env", "config", "command"] | None = field(
+        default=None, compare=False
+    )
     config_path: Path | None = field(default=None, compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
     from_env: Mapping[str, Any] = field(default_factory=dict, compare=False)
@@ -187,8 +197,14 @@ class Settings:
     def as_display_dict(self) -> dict[str, Any]:
         """Every setting by name for ``studio config show``; the key masked, with its origin."""
         shown = {name: getattr(self, name) for name in SETTING_NAMES}
-        origin = {"env": " (from ANYFAST_API_KEY)", "config": " (from the config file)"}
+        origin = {
+            "env": " (from ANYFAST_API_KEY)",
+            "config": " (from the config file)",
+            "command": " (from api_key_command)",
+        }
         shown["api_key"] = self.masked_key() + origin.get(self.api_key_source or "", "")
+        if not self.api_key and self.api_key_command:
+            shown["api_key"] = "(from api_key_command, run when a command or the TUI starts)"
         return shown
 
     def effective(self, name: str) -> Any:

@@ -81,6 +81,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION")
     cfg_sub.add_parser("show", help="print the effective settings with help (key masked)")
     cfg_sub.add_parser("path", help="print the config file's path")
+    cfg_sub.add_parser(
+        "edit",
+        help="open the file in $VISUAL or $EDITOR; it is kept only once it is valid",
+    )
     setp = cfg_sub.add_parser(
         "set",
         help="set a value, e.g. `studio config set api_key -` (reads it without echo)",
