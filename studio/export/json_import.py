@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import uuid as uuidlib
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -23,6 +24,9 @@ from studio.store.transcript_import import (
 from studio.usage import Usage
 
 T = TypeVar("T")
+
+_LATEST_TIME = 253402300800.0
+"""The start of the year 10000: times at or past it cannot be shown as dates."""
 
 
 class _Bad(Exception):
@@ -61,6 +65,8 @@ def _field(obj: Any, key: str, kind: type[T] | tuple[type, ...], where: str) -> 
         raise _Bad(f"{where}.{key} is not a number".lstrip("."))
     if not isinstance(value, kind):
         raise _Bad(f"{where}.{key} has the wrong type".lstrip("."))
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise _Bad(f"{where}.{key} is out of range".lstrip("."))  # SQLite's integers
     return value  # type: ignore[return-value]
 
 
@@ -70,13 +76,24 @@ def _optional(obj: Any, key: str, kind: type[T] | tuple[type, ...], where: str) 
     return _field(obj, key, kind, where)
 
 
-def _number(obj: Any, key: str, where: str) -> float:
-    return float(_field(obj, key, (int, float), where))
-
-
 def _optional_number(obj: Any, key: str, where: str) -> float | None:
-    value = _optional(obj, key, (int, float), where)
-    return None if value is None else float(value)
+    value: float | None = _optional(obj, key, (int, float), where)
+    if value is None:
+        return None
+    if not math.isfinite(value):
+        raise _Bad(f"{where}.{key} is not a finite number")
+    return float(value)
+
+
+def _time(obj: Any, key: str, where: str) -> float:
+    value = float(_field(obj, key, (int, float), where))
+    if not 0 <= value < _LATEST_TIME:  # NaN too: a date nothing could show
+        raise _Bad(f"{where}.{key} is not a time")
+    return value
+
+
+def _optional_time(obj: Any, key: str, where: str) -> float | None:
+    return None if _optional(obj, key, (int, float), where) is None else _time(obj, key, where)
 
 
 def _enum(obj: Any, key: str, make: Callable[[str], T], where: str) -> T:
@@ -110,8 +127,8 @@ def _conversation(item: Any, where: str) -> ImportedConversation:
         temperature=_optional_number(item, "temperature", where),
         max_tokens=max_tokens,
         archived=_field(item, "archived", bool, where),
-        created_at=_number(item, "created_at", where),
-        updated_at=_number(item, "updated_at", where),
+        created_at=_time(item, "created_at", where),
+        updated_at=_time(item, "updated_at", where),
         messages=parsed,
     )
 
@@ -129,8 +146,8 @@ def _message(item: Any, where: str) -> ImportedMessage:
         usage=_usage(_optional(item, "usage", dict, where), f"{where}.usage"),
         finish_reason=_optional(item, "finish_reason", str, where),
         error=_optional(item, "error", str, where),
-        created_at=_number(item, "created_at", where),
-        updated_at=_number(item, "updated_at", where),
+        created_at=_time(item, "created_at", where),
+        updated_at=_time(item, "updated_at", where),
         attachments=tuple(
             _attachment(a, f"{where}.attachments[{i}]") for i, a in enumerate(attachments)
         ),
@@ -189,12 +206,12 @@ def _job(item: dict[str, Any], where: str) -> ImportedJob:
         task_id=_optional(item, "task_id", str, where),
         failure_reason=_optional(item, "failure_reason", str, where),
         last_error=_optional(item, "last_error", str, where),
-        created_at=_number(item, "created_at", where),
-        submitted_at=_optional_number(item, "submitted_at", where),
-        started_at=_optional_number(item, "started_at", where),
-        finished_at=_optional_number(item, "finished_at", where),
-        deadline_at=_optional_number(item, "deadline_at", where),
-        urls_expire_at=_optional_number(item, "urls_expire_at", where),
+        created_at=_time(item, "created_at", where),
+        submitted_at=_optional_time(item, "submitted_at", where),
+        started_at=_optional_time(item, "started_at", where),
+        finished_at=_optional_time(item, "finished_at", where),
+        deadline_at=_optional_time(item, "deadline_at", where),
+        urls_expire_at=_optional_time(item, "urls_expire_at", where),
         files=tuple(_job_file(f, f"{where}.files[{i}]") for i, f in enumerate(files)),
     )
 

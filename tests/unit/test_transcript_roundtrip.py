@@ -165,6 +165,28 @@ def test_a_bad_field_deep_inside_imports_nothing(
     assert target.list_conversations(archived=None) == []
 
 
+@pytest.mark.parametrize(
+    ("where", "key", "value", "words"),
+    [
+        ("message", "position", 10**30, r"messages\[0\]\.position is out of range"),
+        ("conversation", "created_at", float("nan"), r"created_at is not a time"),
+        ("conversation", "updated_at", float("inf"), r"updated_at is not a time"),
+        ("message", "created_at", 1e300, r"created_at is not a time"),
+        ("conversation", "temperature", float("inf"), r"temperature is not a finite number"),
+    ],
+)
+def test_numbers_the_store_cannot_keep_are_refused_in_one_sentence(
+    source: Store, sample: Sample, target: Store, where: str, key: str, value: object, words: str
+) -> None:
+    document = json.loads(render_export(source, [sample.chat], "json"))
+    conversation = document["conversations"][0]
+    (conversation if where == "conversation" else conversation["messages"][0])[key] = value
+    with pytest.raises(ExportError, match=words) as caught:
+        import_transcripts(target, json.dumps(document))
+    assert "\n" not in str(caught.value)
+    assert target.list_conversations(archived=None) == []
+
+
 def test_a_streaming_reply_comes_in_cut_and_an_active_job_timed_out(
     source: Store, target: Store
 ) -> None:
