@@ -40,7 +40,7 @@ def default_export_path(
     subfolder), named from the title (or the number of conversations) and today's date, never
     one that exists (nor, for Markdown, whose ``_files`` folder exists)."""
     if folder is None:
-        folder = _media_dir() / EXPORTS_FOLDER
+        folder = configured_media_dir() / EXPORTS_FOLDER
     if len(conversation_ids) == 1:
         conversation = _get(store, conversation_ids[0])
         stem = (
@@ -112,7 +112,8 @@ def _get(store: Store, cid: int) -> Conversation | None:
         raise ExportError(f"cannot read the conversations: {exc}") from exc
 
 
-def _media_dir() -> Path:
+def configured_media_dir() -> Path:
+    """The media folder the settings name (the default one when the config cannot be read)."""
     from studio.config import ConfigError, load_settings
 
     try:
