@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -39,13 +39,27 @@ def _studio_commands() -> type[Provider]:
     return StudioCommands
 
 
+def _finder(kind: str) -> Callable[[], type[Provider]]:
+    """Loads the palette's finder of ``kind`` (conversations, models...) when it first opens."""
+
+    def load() -> type[Provider]:
+        from studio.tui.palette_finds import FINDERS
+
+        return FINDERS[kind]
+
+    return load
+
+
 class StudioApp(ErrorHookApp[None]):
     """AnyFast Studio. ``store`` and ``gateway`` may be passed in (tests, benchmarks)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "AnyFast Studio"
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = ErrorHookApp.COMMANDS | {_studio_commands}
+    COMMANDS = ErrorHookApp.COMMANDS | {
+        _studio_commands,
+        *map(_finder, ("conversations", "models", "jobs", "themes", "searches")),
+    }
     BINDINGS = [
         Binding("f1", "help", "Help", tooltip="Show every key", id="app.help"),
         Binding(

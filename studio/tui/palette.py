@@ -3,21 +3,21 @@
 :class:`StudioCommands` lists the app's bindings, the bindings of the screen the palette was
 opened on, and on the main screen the conversation list's actions applied to the conversation
 in view (rename, archive, delete). The key shown is the one in effect (the user's keymap
-applied); running a command does what its key does.
+applied); running a command does what its key does. Conversations, models, jobs, themes and
+recent searches are found by :mod:`studio.tui.palette_finds`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from functools import partial
 
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.content import Content
 from textual.dom import DOMNode
 
 from studio.tui.keys import declared_bindings
+from studio.tui.palette_match import Entry, display, rank
 
 NAMES = {
     "app.help": "Help: every key",
@@ -27,6 +27,7 @@ NAMES = {
     "app.gallery": "Gallery of generated images",
     "app.search": "Search conversations (every message)",
     "app.quit": "Quit Studio",
+    "app.settings": "Settings: every Studio setting",
     "main.new_conversation": "New conversation",
     "main.pick_model": "Choose the model",
     "main.conversation_settings": "Conversation settings",
@@ -58,13 +59,16 @@ LIST_ACTIONS = (
 """The conversation list's actions (binding id, name, action) that the palette applies to the
 conversation in view."""
 
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    keys: str
-    help: str
-    run: Callable[[], Awaitable[object]]
+WIDGET_NAMES = {
+    "PromptInput": "Prompt",
+    "MessageView": "Message",
+    "ConversationList": "List",
+    "JobSidebar": "Job queue",
+    "ChatPane": "Conversation",
+}
+"""What the palette calls the focused widget (or the one holding it) whose keys it lists."""
+MOVES = frozenset({"cursor", "move", "history", "scroll_conversation", "rows", "leave", "newline"})
+"""Actions that only move within a widget: not worth a palette entry."""
 
 
 class StudioCommands(Provider):
@@ -76,24 +80,34 @@ class StudioCommands(Provider):
         keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
         return ", ".join(k.strip() for k in keys.split(",")[:2])
 
-    def _from_bindings(self, node: DOMNode) -> Iterator[Command]:
+    def _from_bindings(self, node: DOMNode, where: str = "") -> Iterator[Entry]:
         for binding in declared_bindings(node):
-            if node.check_action(binding.action.partition("(")[0], ()) is not True:
+            action = binding.action.partition("(")[0]
+            if node.check_action(action, ()) is not True:
                 continue  # not possible now (no reply streaming, no welcome panel...)
-            yield Command(
-                NAMES.get(binding.id or "", binding.description),
-                self.keys(binding),
-                binding.tooltip or binding.description,
+            if where and action in MOVES:
+                continue
+            name = NAMES.get(binding.id or "", binding.description)
+            yield Entry(
+                f"{where}: {binding.tooltip or name}" if where else name,
                 partial(self.app.run_action, binding.action, node),
+                binding.tooltip or binding.description,
+                self.keys(binding),
             )
 
-    def commands(self) -> list[Command]:
+    def commands(self) -> list[Entry]:
         """Every command for the screen the palette was opened on."""
         from studio.tui.screens.main import MainScreen
         from studio.tui.widgets.conversation_list import ConversationList
 
         screen = self.screen
         found = [*self._from_bindings(self.app), *self._from_bindings(screen)]
+        found.extend(self._focused_widgets())
+        if "app.settings" not in {b.id for b in declared_bindings(self.app)} and hasattr(
+            self.app, "action_settings"
+        ):
+            name = NAMES["app.settings"]
+            found.append(Entry(name, partial(self.app.run_action, "settings"), name))
         if not isinstance(screen, MainScreen):
             return found
         focus_list = next((b for b in declared_bindings(screen) if b.action == "focus_list"), None)
@@ -104,14 +118,24 @@ class StudioCommands(Provider):
             if binding is not None and focus_list is not None:
                 keys = f"{self.keys(focus_list)} then {self.keys(binding)}"
             found.append(
-                Command(
+                Entry(
                     name,
-                    keys,
-                    f"{name} (the one in view)",
                     partial(self._list_action, screen, action),
+                    f"{name} (the one in view)",
+                    keys,
                 )
             )
         return found
+
+    def _focused_widgets(self) -> Iterator[Entry]:
+        """The keys of the focused widget and of the widgets holding it (a selected message,
+        the prompt, the list), named after the widget."""
+        node: DOMNode | None = self.focused
+        while node is not None and node is not self.screen:
+            where = WIDGET_NAMES.get(type(node).__name__)
+            if where:
+                yield from self._from_bindings(node, where)
+            node = node.parent
 
     async def _list_action(self, screen: DOMNode, action: str) -> None:
         from studio.tui.screens.main import MainScreen
@@ -120,29 +144,17 @@ class StudioCommands(Provider):
         if isinstance(screen, MainScreen) and screen.active_id is not None:
             screen.post_message(ConversationList.Chosen(action, screen.active_id))
 
-    @staticmethod
-    def _display(name: Content | str, keys: str) -> Content:
-        shown = name if isinstance(name, Content) else Content(name)
-        return Content.assemble(shown, ("  " + keys, "dim")) if keys else shown
-
     async def discover(self) -> Hits:
-        for command in sorted(self.commands(), key=lambda c: c.name):
-            yield DiscoveryHit(
-                self._display(command.name, command.keys),
-                command.run,
-                text=command.name,
-                help=command.help,
-            )
+        for entry in sorted(self.commands(), key=lambda e: e.text):
+            yield DiscoveryHit(display(entry), entry.run, text=entry.text, help=entry.help)
 
     async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for command in self.commands():
-            score = matcher.match(command.name)
-            if score > 0:
-                yield Hit(
-                    score,
-                    self._display(matcher.highlight(command.name), command.keys),
-                    command.run,
-                    text=command.name,
-                    help=command.help,
-                )
+        for ranked in await rank(query, self.commands()):
+            entry = ranked.entry
+            yield Hit(
+                ranked.score,
+                display(entry, query, self.match_style),
+                entry.run,
+                text=entry.text,
+                help=entry.help,
+            )

@@ -126,8 +126,7 @@ class ConversationActions:
         active = self._active()
         if active is None:
             return
-        pane, conversation = active
-        store = screen.studio.store
+        _, conversation = active
         current = (
             conversation.model if conversation else None
         ) or screen.studio.settings.default_model
@@ -135,9 +134,17 @@ class ConversationActions:
 
         model = await screen.app.push_screen_wait(ModelPicker(current))
         if model and model != current:
-            store.update_conversation(pane.conversation_id, model=model)
-            pane.set_model(model)
-            screen.notify(f"Model for this conversation: {model}", markup=False)
+            self.use_model(model)
+
+    def use_model(self, model: str) -> None:
+        """Make ``model`` the active conversation's model (the picker's or the palette's)."""
+        active = self._active()
+        if active is None:
+            return
+        pane, _ = active
+        self.screen.studio.store.update_conversation(pane.conversation_id, model=model)
+        pane.set_model(model)
+        self.screen.notify(f"Model for this conversation: {model}", markup=False)
 
     async def settings(self) -> None:
         """Edit the active conversation's system prompt, temperature and max tokens."""

@@ -59,8 +59,10 @@ class SearchScreen(ModalScreen[SearchHit | None]):
         Binding("pageup", "cursor(-10)", "Hits above", show=False, id="search.page_up"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, query: str = "") -> None:
         super().__init__()
+        self.first_query = query
+        """What to search for as the screen opens (a recent search run again), if anything."""
         self._timer: Timer | None = None
         self._asked = 0
         """How many searches were started: an answer carries its number, and one older than the
@@ -104,8 +106,14 @@ class SearchScreen(ModalScreen[SearchHit | None]):
         return [(Content(clean_line(model)), model) for model in sorted(seen, key=str.lower)]
 
     def on_mount(self) -> None:
-        self.query_one("#query", Input).focus()
+        field = self.query_one("#query", Input)
+        field.focus()
         self._show_recent()
+        if self.first_query:
+            with field.prevent(Input.Changed):
+                field.value = self.first_query
+            field.cursor_position = len(field.value)
+            self.search_now()
 
     # -- asking --------------------------------------------------------------------------------
 
@@ -304,8 +312,9 @@ def search_possible(app: StudioApp) -> bool:
     return bool(screens) and isinstance(screens[-1], MainScreen)
 
 
-def open_search(app: StudioApp) -> None:
-    """Open the search screen over the main screen; the hit chosen opens in the active pane."""
+def open_search(app: StudioApp, query: str = "") -> None:
+    """Open the search screen over the main screen (searching for ``query`` at once, if given);
+    the hit chosen opens in the active pane."""
     from studio.tui.screens.main import MainScreen
 
     main = next((s for s in reversed(app.screen_stack) if isinstance(s, MainScreen)), None)
@@ -316,4 +325,4 @@ def open_search(app: StudioApp) -> None:
         if hit is not None:
             await main.tabs.open_at(hit.conversation_id, hit.message_id, hit.snippet)
 
-    app.push_screen(SearchScreen(), chosen)
+    app.push_screen(SearchScreen(query), chosen)
