@@ -27,6 +27,8 @@ LIMIT = 20
 """At most this many hits of each kind (the best)."""
 CONVERSATIONS = 500
 """The most recently updated conversations searched by title."""
+JOBS = 500
+"""The newest jobs searched."""
 PROMPT_CELLS = 60
 """A job's prompt is cut to about this many characters in its entry."""
 MODEL_FETCH_TIMEOUT = 3.0
@@ -138,13 +140,14 @@ class ModelFinder(Finder):
 
 
 class JobFinder(Finder):
-    """Jobs by number, kind, model, state and prompt: Enter shows the job's details."""
+    """Jobs (the newest :data:`JOBS`) by number, kind, model, state and prompt: Enter shows the
+    job's details."""
 
     async def make_entries(self) -> list[Entry]:
         from studio.tui.job_styles import STATE_STYLE
         from studio.tui.screens.job_detail import open_details
 
-        jobs = sorted(self.studio.jobs.jobs.values(), key=lambda job: -job.id)
+        jobs = sorted(self.studio.jobs.jobs.values(), key=lambda job: -job.id)[:JOBS]
         return [
             Entry(
                 f"Job #{job.id} {job.kind} · {STATE_STYLE[job.state][0]} · "
