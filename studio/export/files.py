@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -79,6 +80,13 @@ def write_export(
         raise ExportError(f"cannot create the folder {path.parent}: {exc.strerror or exc}") from exc
     folder = FolderMedia(path.parent / media_folder_name(path), media_folder_name(path))
     text = _render(transcripts, fmt, folder)
+    if _special(path):  # /dev/stdout, a named pipe: written into, never renamed over
+        try:
+            with path.open("w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        return [path, *folder.written]
     temp = path.with_name(f".{path.name}.tmp")
     try:
         temp.write_text(text, encoding="utf-8")
@@ -87,6 +95,16 @@ def write_export(
         temp.unlink(missing_ok=True)
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return [path, *folder.written]
+
+
+def _special(path: Path) -> bool:
+    """Whether ``path`` is there and is neither a regular file nor a folder (a device, a pipe,
+    a socket, followed through links)."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _render(transcripts: Sequence[Transcript], fmt: ExportFormat, media: MediaLinks) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -69,6 +72,28 @@ def test_export_to_a_file_infers_the_format_and_to_a_folder_names_a_new_file(
     assert written.parent == folder and written.suffix == ".md"
     assert (folder / f"{written.stem}_files" / "001-photo-one.png").read_bytes() == RED_PNG
     assert "2 file(s) copied" in err
+
+
+def test_export_into_a_fifo_writes_through_it_and_leaves_it_a_fifo(
+    sample: Sample, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # -o /dev/stdout, a named pipe: the export goes into it; replacing it by a file (as a
+    # temporary renamed over it does) would remove the pipe, and /dev/full for root.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    try:
+        code, _, err = run(capsys, "export", str(sample.chat), "--format", "json", "-o", str(fifo))
+    finally:
+        if reader.is_alive():  # the export never opened it: let the reader go
+            with open(fifo, "wb"):
+                pass
+        reader.join(5)
+    assert (code, err) == (0, "")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert json.loads(got[0])["conversations"][0]["title"] == "Plans <b>& #1"
 
 
 @pytest.mark.parametrize(
