@@ -48,6 +48,16 @@ NAMES = {
     "main.focus_list": "Go to the conversation list",
     "main.toggle_sidebar": "Hide or show the conversation list",
     "main.start_demo": "Start the demo",
+    "job.close": "Job: close the details",
+    "job.copy_url": "Job: copy the result links",
+    "job.copy_path": "Job: copy where the results are saved",
+    "job.open_file": "Job: open the result",
+    "job.recheck": "Job: check again now",
+    "job.resend": "Job: send the uncertain request again",
+    "job.attach": "Job: attach a task id",
+    "job.retry": "Job: retry as a new job",
+    "job.cancel": "Job: cancel (stop tracking)",
+    "job.remove": "Job: remove from the list",
 }
 """What the palette calls a binding (by id); others go by their description."""
 

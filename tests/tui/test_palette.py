@@ -12,6 +12,7 @@ from textual.widgets import Input
 
 from studio.jobs import JobKind, JobProvider, JobState
 from studio.tui.app import StudioApp
+from studio.tui.palette import StudioCommands
 from studio.tui.palette_match import Entry, rank
 from studio.tui.screens.job_detail import JobDetail
 from studio.tui.screens.search import SearchScreen
@@ -21,8 +22,8 @@ from tests.tui.conftest import SIZE, Toasts, active_pane, wait_for
 
 
 async def palette_hits(app: StudioApp, pilot: Pilot[None], query: str, wanted: str) -> list[str]:
-    """Open the palette (if it is not open), type ``query`` and wait for a hit containing
-    ``wanted``; the hits' text, in the order shown."""
+    """Open the palette (if it is not open), type ``query`` and wait until the best hit
+    contains ``wanted``; the hits' first lines (name and keys), in the order shown."""
     if not isinstance(app.screen, CommandPalette):
         await pilot.press("ctrl+p")
         await wait_for(lambda: isinstance(app.screen, CommandPalette))
@@ -31,16 +32,16 @@ async def palette_hits(app: StudioApp, pilot: Pilot[None], query: str, wanted: s
     results = palette.query_one(CommandList)
 
     def shown() -> list[str]:
-        return [str(results.get_option_at_index(i).prompt) for i in range(results.option_count)]
+        prompts = (results.get_option_at_index(i).prompt for i in range(results.option_count))
+        return [str(prompt).splitlines()[0] for prompt in prompts]
 
-    await wait_for(lambda: any(wanted in hit for hit in shown()))
+    await wait_for(lambda: bool(shown()) and wanted in shown()[0])
     return shown()
 
 
 async def choose(app: StudioApp, pilot: Pilot[None], query: str, wanted: str) -> None:
-    """Find ``wanted`` with ``query`` and run it (it must be the best hit)."""
-    hits = await palette_hits(app, pilot, query, wanted)
-    assert wanted in hits[0], hits
+    """Find ``wanted`` with ``query`` as the best hit and run it."""
+    await palette_hits(app, pilot, query, wanted)
     await pilot.press("enter")
     await wait_for(lambda: not isinstance(app.screen, CommandPalette))
 
@@ -94,7 +95,14 @@ async def test_the_palette_shows_a_job_found_by_its_prompt(
         await wait_for(lambda: isinstance(app.focused, PromptInput))
         await choose(app, pilot, "lighthouse", f"Job #{job.id} image · failed")
         await wait_for(lambda: isinstance(app.screen, JobDetail))
-        assert app.screen.job.id == job.id  # type: ignore[attr-defined]
+        details = app.screen
+        assert isinstance(details, JobDetail) and details.job.id == job.id
+        # the details' own actions, with their keys, those that apply to the job
+        hits = await palette_hits(app, pilot, "job retry", "Job: retry as a new job")
+        assert hits[0].endswith("  r"), hits
+        offered = [entry.text for entry in StudioCommands(details).commands()]
+        assert "Job: remove from the list" in offered
+        assert "Job: cancel (stop tracking)" not in offered  # a failed job: nothing to cancel
 
 
 async def test_the_palette_switches_the_theme(make_app: Callable[..., StudioApp]) -> None:
@@ -124,7 +132,7 @@ async def test_untrusted_titles_are_shown_safe(make_app: Callable[..., StudioApp
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: isinstance(app.focused, PromptInput))
         hits = await palette_hits(app, pilot, "evil title", "Open: Evil")
-        (shown,) = [hit for hit in hits if "Open: Evil" in hit]
+        shown = hits[0]
         assert "\x1b" not in shown and "\x07" not in shown
         assert "[b]markup[/b]" in shown  # shown as typed, never parsed as markup
 
@@ -138,7 +146,7 @@ async def test_actions_of_the_focused_widget_show_their_key(
         await pilot.press("ctrl+l")  # the conversation list
         await wait_for(lambda: type(app.focused).__name__ != "PromptInput")
         hits = await palette_hits(app, pilot, "list filter", "List: Filter by title")
-        assert any("List: Filter by title" in hit and "slash" in hit for hit in hits), hits
+        assert hits[0].endswith("  slash"), hits
 
 
 async def test_rank_puts_the_best_match_first() -> None:
