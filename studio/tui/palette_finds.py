@@ -20,6 +20,7 @@ from studio.textsafe import clean_line
 from studio.tui.palette_match import Entry, display, rank
 
 if TYPE_CHECKING:
+    from studio.api.types import ModelInfo
     from studio.tui.app import StudioApp
     from studio.tui.screens.main import MainScreen
 
@@ -97,8 +98,8 @@ class ConversationFinder(Finder):
 
 
 class ModelFinder(Finder):
-    """Models (the cached list, else the gateway's, and the favourites): Enter makes one the
-    model of the conversation in view."""
+    """Chat models (the cached list, else the gateway's, and the favourites): Enter makes one
+    the model of the conversation in view."""
 
     async def make_entries(self) -> list[Entry]:
         screen = _main_screen(self)
@@ -120,14 +121,19 @@ class ModelFinder(Finder):
         ]
 
     async def _listed(self) -> list[str]:
-        """The gateway's model ids: cached, else fetched (briefly) and cached."""
+        """The gateway's chat models' ids: cached, else fetched (briefly) and cached."""
+        from studio.models import Capability, capabilities
+
+        return [m.id for m in await self._models() if Capability.CHAT in capabilities(m)]
+
+    async def _models(self) -> list[ModelInfo]:
         from studio.api.errors import AnyFastError
         from studio.model_cache import load_cached_models, save_cached_models
 
         gateway = self.studio.gateway
         cached = load_cached_models(base_url=gateway.cache_key)
         if cached is not None:
-            return [model.id for model in cached.models]
+            return list(cached.models)
         if gateway.needs_key:
             return []
         try:
@@ -136,7 +142,7 @@ class ModelFinder(Finder):
         except (AnyFastError, TimeoutError):
             return []
         save_cached_models(models, gateway.cache_key)
-        return [model.id for model in models]
+        return models
 
 
 class JobFinder(Finder):

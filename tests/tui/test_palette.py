@@ -13,6 +13,7 @@ from textual.widgets import Input
 from studio.jobs import JobKind, JobProvider, JobState
 from studio.tui.app import StudioApp
 from studio.tui.palette import StudioCommands
+from studio.tui.palette_finds import ModelFinder
 from studio.tui.palette_match import Entry, rank
 from studio.tui.screens.job_detail import JobDetail
 from studio.tui.screens.search import SearchScreen
@@ -70,6 +71,10 @@ async def test_the_palette_switches_the_conversation_model(
         await choose(app, pilot, "model gpt-4o-mini", "Model: gpt-4o-mini")
         await wait_for(lambda: app.store.get_conversation(cid).model == "gpt-4o-mini")  # type: ignore[union-attr]
         await wait_for(lambda: toasts.any("Model for this conversation: gpt-4o-mini"))
+        entries = await ModelFinder(app.screen).make_entries()
+        offered = [entry.text for entry in entries]
+        assert "Model: gpt-4o" in offered
+        assert not any("seedream" in text for text in offered)  # makes images, not replies
 
 
 async def test_the_palette_shows_a_job_found_by_its_prompt(
