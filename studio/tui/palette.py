@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from functools import partial
 
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hits, Provider
 from textual.dom import DOMNode
 
 from studio.tui.keys import declared_bindings
-from studio.tui.palette_match import Entry, display, rank
+from studio.tui.palette_match import Entry, display, hits
 
 NAMES = {
     "app.help": "Help: every key",
@@ -159,12 +159,5 @@ class StudioCommands(Provider):
             yield DiscoveryHit(display(entry), entry.run, text=entry.text, help=entry.help)
 
     async def search(self, query: str) -> Hits:
-        for ranked in await rank(query, self.commands()):
-            entry = ranked.entry
-            yield Hit(
-                ranked.score,
-                display(entry, query, self.match_style),
-                entry.run,
-                text=entry.text,
-                help=entry.help,
-            )
+        async for hit in hits(query, self.commands(), self.match_style):
+            yield hit

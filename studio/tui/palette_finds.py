@@ -14,10 +14,10 @@ import asyncio
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.command import Hit, Hits, Provider
+from textual.command import Hits, Provider
 
 from studio.textsafe import clean_line
-from studio.tui.palette_match import Entry, display, rank
+from studio.tui.palette_match import Entry, hits
 
 if TYPE_CHECKING:
     from studio.api.types import ModelInfo
@@ -67,15 +67,8 @@ class Finder(Provider):
         raise NotImplementedError
 
     async def search(self, query: str) -> Hits:
-        for ranked in await rank(query, self.entries, LIMIT):
-            entry = ranked.entry
-            yield Hit(
-                ranked.score,
-                display(entry, query, self.match_style),
-                entry.run,
-                text=entry.text,
-                help=entry.help,
-            )
+        async for hit in hits(query, self.entries, self.match_style, LIMIT):
+            yield hit
 
 
 class ConversationFinder(Finder):

@@ -11,9 +11,10 @@ text (titles, model ids, prompts) are made safe with :mod:`studio.textsafe` by t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from textual.command import Hit
 from textual.content import Content
 from textual.style import Style
 
@@ -74,3 +75,18 @@ def display(entry: Entry, query: str = "", match_style: Style | None = None) -> 
         if not entry.text[index].isspace():
             shown = shown.stylize(style, index, index + 1)
     return Content.assemble(shown, ("  " + entry.keys, "dim")) if entry.keys else shown
+
+
+async def hits(
+    query: str, entries: Iterable[Entry], match_style: Style | None, limit: int | None = None
+) -> AsyncIterator[Hit]:
+    """The palette's hits for ``query`` among ``entries``, best first (see :func:`rank`)."""
+    for ranked in await rank(query, entries, limit):
+        entry = ranked.entry
+        yield Hit(
+            ranked.score,
+            display(entry, query, match_style),
+            entry.run,
+            text=entry.text,
+            help=entry.help,
+        )
