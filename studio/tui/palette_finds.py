@@ -32,6 +32,8 @@ JOBS = 500
 """The newest jobs searched."""
 PROMPT_CELLS = 60
 """A job's prompt is cut to about this many characters in its entry."""
+TITLE_CELLS = 80
+"""So is a conversation's title."""
 MODEL_FETCH_TIMEOUT = 3.0
 """Seconds the model entries wait for the gateway's list when none is cached."""
 
@@ -81,7 +83,7 @@ class ConversationFinder(Finder):
         found = self.studio.store.list_conversations(archived=None, limit=CONVERSATIONS)
         return [
             Entry(
-                f"Open: {clean_line(c.title) or 'Untitled'}",
+                f"Open: {_shorten(c.title, TITLE_CELLS) or 'Untitled'}",
                 partial(screen.open_conversation, c.id),
                 f"Open this conversation · {c.message_count} messages"
                 + (" · archived" if c.archived else ""),
