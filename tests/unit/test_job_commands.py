@@ -46,10 +46,11 @@ def test_every_job_action_names_its_handler() -> None:
         ("jobs", "show", "99999999999999999999999"),
         ("jobs", "wait", "4", "99999999999999999999999"),
         ("jobs", "list", "--limit", "99999999999999999999999"),
-        ("jobs", "show", "-1"),
+        ("chats", "--limit", "99999999999999999999999"),
+        ("ask", "--max-tokens", "99999999999999999999999", "hi"),
     ],
 )
-def test_a_job_number_past_the_store_s_integers_is_a_usage_error(
+def test_a_number_past_the_store_s_integers_is_a_usage_error(
     argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as refused:

@@ -17,3 +17,15 @@ def accept_demo(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="accepted for symmetry: this command only uses the local store, which the demo shares",
     )
+
+
+def store_int(text: str) -> int:
+    """An integer option the store can bind (SQLite's 64 bits); argparse says why not (exit 2)
+    instead of a crash report when the number is past them."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not -(2**63) <= number < 2**63:
+        raise argparse.ArgumentTypeError(f"out of range: {text}")
+    return number

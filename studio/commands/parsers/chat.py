@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from studio.commands.parsers import accept_demo
+from studio.commands.parsers import accept_demo, store_int
 
 ASK_EXAMPLES = """\
 examples:
@@ -50,7 +50,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     accept_demo(chats)
     chats.add_argument("--json", action="store_true", help="a JSON list (stable: see README)")
     chats.add_argument("--archived", action="store_true", help="the archived conversations instead")
-    chats.add_argument("--limit", type=int, metavar="N", help="at most N conversations")
+    chats.add_argument("--limit", type=store_int, metavar="N", help="at most N conversations")
     chats.set_defaults(handler="studio.commands.chats:run_chats")
 
     rm = sub.add_parser(
@@ -91,7 +91,7 @@ def _add_ask(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="attach an image: a local path or an http(s) URL (repeatable)",
     )
     ask.add_argument("-t", "--temperature", type=float, help="sampling temperature, 0 to 2")
-    ask.add_argument("--max-tokens", type=int, metavar="N", help="cap the reply length")
+    ask.add_argument("--max-tokens", type=store_int, metavar="N", help="cap the reply length")
     ask.add_argument(
         "--no-stream", action="store_true", help="wait for the whole reply, then print it"
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from studio.commands.parsers import store_int
+
 STATES = (
     "active",
     "pending",
@@ -242,26 +244,15 @@ def _list_options(parser: argparse.ArgumentParser, *, keep_parent: bool) -> None
     )
     parser.add_argument(
         "--limit",
-        type=_store_number,
+        type=store_int,
         metavar="N",
         help="at most N jobs, newest first (default 50)",
         **({"default": argparse.SUPPRESS} if keep_parent else {"default": 50}),
     )
 
 
-def _store_number(text: str) -> int:
-    """A job number or a count the store can bind: 0 up to SQLite's largest integer."""
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= number < 2**63:
-        raise argparse.ArgumentTypeError(f"out of range: {text}")
-    return number
-
-
 def _job_id(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("job_id", type=_store_number, metavar="ID", help="the job's number")
+    parser.add_argument("job_id", type=store_int, metavar="ID", help="the job's number")
 
 
 def _add_jobs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -313,9 +304,7 @@ def _add_jobs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog="example:\n  studio jobs wait 12 13 && echo all done",
         formatter_class=_FORMAT,
     )
-    wait.add_argument(
-        "job_ids", type=_store_number, nargs="+", metavar="ID", help="the jobs' numbers"
-    )
+    wait.add_argument("job_ids", type=store_int, nargs="+", metavar="ID", help="the jobs' numbers")
     wait.add_argument(
         "--json", action="store_true", help="print each ended job as one line of JSON"
     )
