@@ -113,11 +113,6 @@ class StudioCommands(Provider):
         screen = self.screen
         found = [*self._from_bindings(self.app), *self._from_bindings(screen)]
         found.extend(self._focused_widgets())
-        if "app.settings" not in {b.id for b in declared_bindings(self.app)} and hasattr(
-            self.app, "action_settings"
-        ):
-            name = NAMES["app.settings"]
-            found.append(Entry(name, partial(self.app.run_action, "settings"), name))
         if not isinstance(screen, MainScreen):
             return found
         focus_list = next((b for b in declared_bindings(screen) if b.action == "focus_list"), None)
