@@ -16,7 +16,7 @@ import io
 import time
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.color import Color
 from textual.strip import Strip
@@ -26,6 +26,7 @@ from studio.textsafe import clean, clean_line, is_clean
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.segment import Segment
+    from rich.syntax import SyntaxTheme
 
 DARK_CODE_THEME = "monokai"
 LIGHT_CODE_THEME = "friendly"
@@ -61,7 +62,7 @@ def markdown_styles(variables: Mapping[str, str]) -> dict[str, str]:
         "markdown.paragraph": "",
         "markdown.text": "",
         "markdown.code": f"bold {c('text-accent', '#ffc473')} on {surface}",
-        "markdown.code_block": f"{fg} on {surface}",
+        "markdown.code_block": f"{fg} on {code_background(variables) or surface}",
         "markdown.block_quote": f"italic {muted}",
         "markdown.list": "",
         "markdown.item.bullet": f"bold {c('text-accent', '#ffc473')}",
@@ -84,13 +85,55 @@ def markdown_styles(variables: Mapping[str, str]) -> dict[str, str]:
     return styles
 
 
+def code_background(variables: Mapping[str, str]) -> str | None:
+    """The theme's code block background as a Rich colour; None when the theme sets none or
+    sets the terminal's own (``ansi_default``)."""
+    value = variables.get("studio-code-background", "")
+    if not value:
+        return None
+    if value.startswith("ansi_"):  # a 16-colour theme: Rich names them without the prefix
+        name = value.removeprefix("ansi_")
+        return None if name == "default" else name
+    return theme_color(variables, "studio-code-background", variables.get("surface", "#1e1e1e"))
+
+
+def code_theme(variables: Mapping[str, str], *, dark: bool) -> SyntaxTheme | str:
+    """The theme's Pygments style (``$studio-code-style``) on its code block background (the
+    style's own background when the theme sets none: Textual's themes)."""
+    from rich.style import Style
+    from rich.syntax import PygmentsSyntaxTheme
+
+    style = variables.get("studio-code-style") or (DARK_CODE_THEME if dark else LIGHT_CODE_THEME)
+    if not variables.get("studio-code-background"):
+        return style
+    background = Style(bgcolor=code_background(variables))
+
+    class CodeTheme(PygmentsSyntaxTheme):
+        def get_background_style(self) -> Style:
+            return background
+
+    try:
+        return CodeTheme(style)
+    except Exception:  # a style that went missing since the theme was checked
+        return CodeTheme(DARK_CODE_THEME if dark else LIGHT_CODE_THEME)
+
+
 class MarkdownLines:
     """Renders Markdown text to :class:`Strip` lines of a given width."""
 
     def __init__(self, variables: Mapping[str, str], *, dark: bool) -> None:
         self.styles = markdown_styles(variables)
-        self.code_theme = DARK_CODE_THEME if dark else LIGHT_CODE_THEME
+        self.variables = dict(variables)
+        self.dark = dark
+        self._code_theme: SyntaxTheme | str | None = None
         self._console: Console | None = None
+
+    @property
+    def code_theme(self) -> SyntaxTheme | str:
+        """The Pygments style of code blocks, on the theme's code background."""
+        if self._code_theme is None:
+            self._code_theme = code_theme(self.variables, dark=self.dark)
+        return self._code_theme
 
     @property
     def console(self) -> Console:
@@ -125,7 +168,8 @@ class MarkdownLines:
 
         console = self.console
         options = console.options.update(width=width, max_width=width, height=None)
-        markdown = Markdown(clean(text), code_theme=self.code_theme)
+        # Rich passes code_theme on to Syntax, which takes a SyntaxTheme as well as a name.
+        markdown = Markdown(clean(text), code_theme=cast(str, self.code_theme))
         lines = console.render_lines(markdown, options, pad=True)
         # Rich starts a leading list with a blank line and ends a rule with one; blocks are
         # spaced by the view.

@@ -22,6 +22,8 @@ def show_start_notices(app: StudioApp) -> None:
     for warning in app.settings.warnings:
         if warning not in app.keymap_problems:  # those are shown together, below
             app.notify(warning, severity="warning", timeout=10, markup=False)
+    for notice in app.theme_notices:
+        app.notify(notice, title="Themes", severity="warning", timeout=10, markup=False)
     if app.keymap_problems:
         count = len(app.keymap_problems)
         where = app.settings.config_path or "the config file"

@@ -12,6 +12,7 @@ TEXTUAL_FREE = [
     "studio.api.client",
     "studio.config",
     "studio.paths",
+    "studio.themefiles",
     "studio.emulator",
     "studio.cli",
     "studio.commands.ask",

@@ -1,0 +1,69 @@
+"""The theme picker: every theme (Studio's files and Textual's own), each shown on the app as it
+is highlighted; Enter keeps it (saved to the config), Escape goes back to the theme before."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from studio.textsafe import clean_line
+from studio.tui.themes import save_theme
+
+if TYPE_CHECKING:
+    from studio.tui.app import StudioApp
+
+
+class ThemePicker(ModalScreen[str | None]):
+    """Pick a theme with live preview; dismissed with the name kept, or None when cancelled."""
+
+    DEFAULT_CSS = """
+    ThemePicker { align: right top; background: $background 0%; }
+    ThemePicker > Vertical {
+        width: 34; height: 100%; background: $surface; border-left: wide $primary;
+    }
+    ThemePicker .picker-title { padding: 0 1; text-style: bold; }
+    ThemePicker .picker-hint { padding: 0 1; color: $text-muted; }
+    ThemePicker OptionList { height: 1fr; border: none; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.original = ""
+
+    def compose(self) -> ComposeResult:
+        app = self.studio
+        self.original = app.theme
+        names = sorted(app.available_themes)
+        with Vertical():
+            yield Static("Theme", classes="picker-title")
+            yield Static("↑↓ preview · enter keep · esc cancel", classes="picker-hint")
+            options = OptionList(*(Option(clean_line(name), id=name) for name in names))
+            options.highlighted = names.index(self.original) if self.original in names else 0
+            yield options
+
+    @property
+    def studio(self) -> StudioApp:
+        from studio.tui.app import StudioApp
+
+        assert isinstance(self.app, StudioApp)
+        return self.app
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_id and event.option_id != self.app.theme:
+            self.app.theme = event.option_id  # the preview; saved only when kept
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        name = event.option_id or self.app.theme
+        self.app.theme = name
+        save_theme(self.studio, name)
+        self.dismiss(name)
+
+    def key_escape(self) -> None:
+        """Cancel: back to the theme shown before the picker opened."""
+        self.app.theme = self.original
+        self.dismiss(None)

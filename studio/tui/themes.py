@@ -1,0 +1,95 @@
+"""Studio's themes in the app: the theme files registered as Textual themes, Studio's roles
+filled in for every theme (Textual's own too), and the chosen theme kept in the config."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from textual.theme import Theme
+
+from studio.themefiles import CODE_STYLE, ROLE_PREFIX, ThemeCatalog, ThemeSpec, load_catalog
+
+if TYPE_CHECKING:
+    from studio.tui.app import StudioApp
+
+FALLBACK_THEME = "textual-dark"
+"""The theme used when the ``theme`` setting names none that exists."""
+
+_DERIVED_ROLES = {
+    "user-accent": "primary",
+    "assistant-accent": "success",
+    "job-running": "accent",
+    "job-succeeded": "success",
+    "job-failed": "error",
+    "job-uncertain": "warning",
+    "demo-badge": "warning",
+    "demo-badge-text": "background",
+}
+"""Each role of a theme that does not set it (Textual's themes set none) takes this colour; code
+blocks without ``code-background`` keep their Pygments style's own background."""
+
+
+def textual_theme(spec: ThemeSpec) -> Theme:
+    """The Textual theme for a Studio theme file (roles become ``$studio-*`` variables)."""
+    colors = spec.colors
+    return Theme(
+        name=spec.name,
+        primary=colors["primary"],
+        secondary=colors.get("secondary"),
+        accent=colors.get("accent"),
+        warning=colors.get("warning"),
+        error=colors.get("error"),
+        success=colors.get("success"),
+        foreground=colors.get("foreground"),
+        background=colors.get("background"),
+        surface=colors.get("surface"),
+        panel=colors.get("panel"),
+        boost=colors.get("boost"),
+        dark=spec.dark,
+        ansi=spec.ansi,
+        variables={**spec.variables, **spec.roles},
+    )
+
+
+def with_roles(variables: Mapping[str, str], *, dark: bool) -> dict[str, str]:
+    """``variables`` with every Studio role the theme did not set, taken from its colours."""
+    filled = dict(variables)
+    for role, base in _DERIVED_ROLES.items():
+        filled.setdefault(ROLE_PREFIX + role, variables.get(base, ""))
+    filled.setdefault(ROLE_PREFIX + CODE_STYLE, "monokai" if dark else "friendly")
+    return filled
+
+
+def register_themes(app: StudioApp) -> ThemeCatalog:
+    """Register the built-in and user theme files; the catalog lists the files left out."""
+    catalog = load_catalog()
+    for spec in catalog.themes.values():
+        app.register_theme(textual_theme(spec))
+    return catalog
+
+
+def starting_theme(app: StudioApp, wanted: str) -> tuple[str, str | None]:
+    """The theme to start with and, if ``wanted`` is not one, the warning to show once."""
+    if wanted in app.available_themes:
+        return wanted, None
+    return FALLBACK_THEME, (
+        f"theme: there is no theme called {wanted!r}; using {FALLBACK_THEME} "
+        "(pick one with the command palette's Change theme)"
+    )
+
+
+def save_theme(app: StudioApp, name: str) -> None:
+    """Keep the theme just chosen in the config file, so the next start uses it."""
+    import dataclasses
+
+    from studio.config import ConfigError, set_value
+
+    if name == app.settings.theme:
+        return
+    try:
+        set_value("theme", name)
+    except (ConfigError, OSError) as exc:
+        app.notify(f"The theme could not be saved: {exc}", severity="warning", markup=False)
+        return
+    app.settings = dataclasses.replace(app.settings, theme=name)
