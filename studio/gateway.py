@@ -38,6 +38,17 @@ KEY_CHECK_SECONDS = 10.0
 """How long checking a pasted key may take (``GET /v1/models``, no retries)."""
 
 
+_CONNECTION = (
+    "api_key",
+    "base_url",
+    "max_retries",
+    "request_timeout",
+    "stream_idle_timeout",
+    "stream_stall_timeout",
+)
+"""The settings the client is built from."""
+
+
 def demo_emulator_config(*, keep_tasks: bool = True) -> EmulatorConfig:
     """The demo emulator's settings: paced replies, short videos, tasks kept in the data dir
     (so a demo job survives a restart and a later command sees it, as with the real gateway).
@@ -95,6 +106,7 @@ class Gateway:
         self._keep_demo_tasks = keep_demo_tasks
         self._on_retry = on_retry
         self._client: AnyFastClient | None = None
+        self._retired: list[AnyFastClient] = []
         self._emulator: EmulatorServer | None = None
         self._starting: asyncio.Lock | None = None
 
@@ -205,6 +217,15 @@ class Gateway:
         await self._drop_client()
         self.demo = False
 
+    def use_settings(self, settings: Settings) -> None:
+        """Use ``settings`` (already saved) from the next request on: a changed key, base URL,
+        retries or timeouts get a new client; a reply streaming through the old one finishes."""
+        if any(getattr(settings, name) != getattr(self.settings, name) for name in _CONNECTION):
+            retired, self._client = self._client, None
+            if retired is not None:
+                self._retired.append(retired)  # closed with the gateway
+        self.settings = settings
+
     async def use_demo(self) -> None:
         """Switch to the built-in emulator."""
         await self._drop_client()
@@ -218,6 +239,9 @@ class Gateway:
     async def aclose(self) -> None:
         """Close the client and stop the demo emulator, if they run."""
         await self._drop_client()
+        retired, self._retired = self._retired, []
+        for client in retired:
+            await client.aclose()
         emulator, self._emulator = self._emulator, None
         if emulator is not None:
             await asyncio.to_thread(emulator.stop)

@@ -13,6 +13,7 @@ No representation of :class:`Settings` ever contains the API key; only a masked 
 
 from studio.config.checks import (
     ConfigError,
+    checked_text,
     is_loopback_url,
     plain_http_warning,
     url_for_display,
@@ -48,6 +49,7 @@ __all__ = [
     "SETTING_NAMES",
     "ConfigError",
     "Settings",
+    "checked_text",
     "describe_settings",
     "is_loopback_url",
     "load_settings",

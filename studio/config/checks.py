@@ -222,3 +222,14 @@ def from_text(key: str, raw: str) -> Any:
     if isinstance(default, list):
         return [item.strip() for item in raw.split(",") if item.strip()]
     return raw
+
+
+def checked_text(key: str, raw: str) -> tuple[Any, str | None]:
+    """A value typed for setting ``key`` in a form (as ``studio config set`` takes it:
+    comma-separated lists, yes/no...): ``(normalised value, None)``, or ``(None, why it is
+    refused)`` worded to stand under the field."""
+    spec = SPECS[key]
+    try:
+        return _coerce(spec, from_text(key, raw)), None
+    except ValueError as exc:
+        return None, str(exc) if isinstance(exc, _Refused) else f"expected {spec.expected}"

@@ -182,9 +182,7 @@ class Settings:
         ),
     )
 
-    api_key_source: Literal["env", "config", "command"] | None = field(
-        default=None, compare=False
-    )
+    api_key_source: Literal["env", "config", "command"] | None = field(default=None, compare=False)
     config_path: Path | None = field(default=None, compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
     from_env: Mapping[str, Any] = field(default_factory=dict, compare=False)

@@ -15,6 +15,7 @@ def help_groups(everywhere: Iterable[BindingType]) -> dict[str, list[BindingType
     from studio.tui.screens.main import MainScreen
     from studio.tui.screens.model_picker import ModelPicker
     from studio.tui.screens.search import SearchScreen
+    from studio.tui.screens.settings import SettingsScreen
     from studio.tui.widgets.chat_pane import ChatPane
     from studio.tui.widgets.conversation_list import ConversationList
     from studio.tui.widgets.job_sidebar import JobSidebar
@@ -35,4 +36,5 @@ def help_groups(everywhere: Iterable[BindingType]) -> dict[str, list[BindingType
         "A job (Enter in the queue)": list(JobDetail.BINDINGS),
         "Model picker (f2)": list(ModelPicker.BINDINGS),
         "Search (ctrl+f)": list(SearchScreen.BINDINGS),
+        "Settings (f6)": list(SettingsScreen.BINDINGS),
     }

@@ -86,6 +86,12 @@ SCOPES = (
         "settings", "studio.tui.screens.dialogs:SettingsForm", "in conversation settings", ("app",)
     ),
     ScopeSpec(
+        "global_settings",
+        "studio.tui.screens.settings:SettingsScreen",
+        "in Studio's settings (F6)",
+        ("app",),
+    ),
+    ScopeSpec(
         "attach", "studio.tui.screens.dialogs:AttachPrompt", "in the attach dialog", ("app",)
     ),
     ScopeSpec(

@@ -1,0 +1,126 @@
+"""The settings screen (F6): every setting with its help and default, refused values explained
+under their field, an atomic 0600 save keeping unknown keys, the key masked and checked."""
+
+from __future__ import annotations
+
+import stat
+import tomllib
+from collections.abc import Callable
+
+from textual.widgets import Input, Select, Static
+
+from studio import paths
+from studio.config import SETTING_NAMES
+from studio.tui.app import StudioApp
+from studio.tui.screens.settings import SettingsScreen
+from tests.tui.conftest import Toasts, wait_for
+
+
+def _problem(app: StudioApp, name: str) -> str:
+    shown = app.screen.query_one(f"#setting-{name} .setting-problem", Static)
+    return str(shown.render()) if shown.display else ""
+
+
+async def _type(app: StudioApp, name: str, text: str) -> None:
+    field = app.screen.query_one(f"#edit-{name}", Input)
+    field.focus()
+    field.value = text
+    await wait_for(lambda: field.value == text)
+
+
+async def _opened(app: StudioApp) -> None:
+    """Wait until the settings screen shows its fields."""
+    await wait_for(
+        lambda: (
+            isinstance(app.screen, SettingsScreen)
+            and bool(app.screen.query("#edit-clipboard #label"))
+            and isinstance(app.focused, Input)
+        )
+    )
+
+
+async def test_f6_lists_every_setting_with_help_and_default_in_80x24(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        await _opened(app)
+        for name in SETTING_NAMES:
+            field = app.screen.query_one(f"#setting-{name}")
+            text = " ".join(str(w.render()) for w in field.query(".setting-name, .setting-help"))
+            assert name in text and "default:" in text
+        key = app.screen.query_one("#edit-api_key", Input)
+        assert key.password and key.value == "" and "sk-…cdef" in key.placeholder
+        await wait_for(lambda: app.focused is key)
+        assert key.region.bottom <= 24  # usable in the classic window
+        await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
+
+
+async def test_refused_values_say_why_under_the_field_and_nothing_is_saved(
+    make_app: Callable[..., StudioApp], toasts: Toasts
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48), message_hook=toasts.hook) as pilot:
+        app.action_settings()
+        await _opened(app)
+        await _type(app, "max_retries", "99")
+        await wait_for(lambda: "whole number from 0 to 10" in _problem(app, "max_retries"))
+        await _type(app, "base_url", "https://user:pw@example.com")
+        await wait_for(lambda: "user name or password" in _problem(app, "base_url"))
+        await _type(app, "request_timeout", "-1")
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: toasts.any("Not saved"))
+        assert "base_url, max_retries, request_timeout" in toasts.first("Not saved")
+        assert "greater than 0" in _problem(app, "request_timeout")
+        assert isinstance(app.screen, SettingsScreen)
+        assert not paths.config_file().exists()
+        await _type(app, "max_retries", "3")
+        await wait_for(lambda: _problem(app, "max_retries") == "")
+
+
+async def test_saving_writes_only_the_changes_atomically_0600_keeping_unknown_keys(
+    make_app: Callable[..., StudioApp], toasts: Toasts
+) -> None:
+    cfg = paths.config_file()
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text('mystery = "kept"\n\n[keymap]\n"main.regenerate" = "f5"\n')
+    app = make_app()
+    async with app.run_test(size=(160, 48), message_hook=toasts.hook) as pilot:
+        app.action_settings()
+        await _opened(app)
+        await _type(app, "max_retries", "4")
+        await _type(app, "favourite_models", "gpt-4o, claude-sonnet-4-5-20250929, gpt-4o")
+        await _type(app, "api_key", "sk-a-new-key-for-the-file-0000")
+        app.screen.query_one("#edit-clipboard", Select).value = "off"
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
+        assert toasts.any(f"Saved to {cfg}")
+        assert (app.settings.max_retries, app.settings.clipboard) == (4, "off")
+        assert app.gateway.settings.api_key == "sk-a-new-key-for-the-file-0000"
+    assert tomllib.loads(cfg.read_text()) == {
+        "mystery": "kept",
+        "keymap": {"main.regenerate": "f5"},
+        "max_retries": 4,
+        "favourite_models": ["gpt-4o", "claude-sonnet-4-5-20250929"],
+        "api_key": "sk-a-new-key-for-the-file-0000",
+        "clipboard": "off",
+    }
+    assert stat.S_IMODE(cfg.stat().st_mode) == 0o600
+
+
+async def test_the_key_check_asks_the_gateway(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.action_settings()
+        await _opened(app)
+        await pilot.click("#check-key")
+        await wait_for(lambda: "accepts this key" in _problem(app, "api_key"))
+        await _type(app, "api_key", "sk-wrong-key-000000000000")
+        await pilot.click("#check-key")
+        await wait_for(lambda: "refused this key" in _problem(app, "api_key"))
+        await pilot.press("escape")
+    assert not paths.config_file().exists()  # checking saves nothing
