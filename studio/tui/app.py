@@ -27,6 +27,7 @@ from studio.tui.compat import (
     write_to_terminal,
 )
 from studio.tui.terminal_title import TerminalTitle
+from studio.tui.themes import register_themes, save_theme, starting_theme, with_roles
 
 if TYPE_CHECKING:
     from studio.jobs import EngineConfig
@@ -149,8 +150,11 @@ class StudioApp(ErrorHookApp[None]):
         self.user_keys: dict[str, str] = {}
         """Each key of :attr:`keymap` -> its binding id (they win over the prompt's own keys)."""
         self.keymap_problems: list[str] = []
-        if settings.theme in self.available_themes:
-            self.theme = settings.theme
+        self.theme_notices = register_themes(self).problems
+        """Start-up warnings about themes: theme files left out, an unknown ``theme`` setting."""
+        theme, unknown = starting_theme(self, settings.theme)
+        self.theme_notices += [unknown] if unknown else []
+        self.theme = theme
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, or on Linux/macOS the same one ending its input thread at once
@@ -174,6 +178,7 @@ class StudioApp(ErrorHookApp[None]):
     def on_mount(self) -> None:
         self.keymap_problems = self.use_keymap(self.settings.keymap)
         self.jobs.changed.subscribe(self, self.terminal_title.jobs_changed)
+        self.watch(self, "theme", self._theme_chosen, init=False)
         # Textual holds every frame back until the app's start-up (this handler included) is
         # over, so a screen pushed here is laid out and rendered once in vain, then again:
         # push it once start-up is over.
@@ -185,6 +190,18 @@ class StudioApp(ErrorHookApp[None]):
 
         self.push_screen(MainScreen())
         show_start_notices(self)
+
+    def get_css_variables(self) -> dict[str, str]:
+        """Textual's variables plus Studio's roles (``$studio-*``), for every theme."""
+        variables = with_roles(super().get_css_variables(), dark=self.current_theme.dark)
+        self.theme_variables = variables
+        return variables
+
+    def _theme_chosen(self, name: str) -> None:
+        from studio.tui.screens.theme_picker import ThemePicker
+
+        if not isinstance(self.screen, ThemePicker):  # a preview: the picker saves the choice
+            save_theme(self, name)
 
     def use_keymap(self, keymap: Mapping[str, str]) -> list[str]:
         """Check ``keymap`` (binding id -> keys; ``studio.keymap``) and apply the entries that
@@ -332,6 +349,13 @@ class StudioApp(ErrorHookApp[None]):
         await self.job_actions.act(job_id, action)
 
     # -- help and the command palette ----------------------------------------------------------
+
+    def action_change_theme(self) -> None:
+        """Textual's "Change theme" command opens Studio's picker: a live preview as it moves."""
+        from studio.tui.screens.theme_picker import ThemePicker
+
+        if not isinstance(self.screen, ThemePicker):
+            self.push_screen(ThemePicker())
 
     def action_settings(self) -> None:
         """Open the settings screen (every global setting, checked, saved atomically)."""
