@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
@@ -49,7 +50,10 @@ class SettingField(Vertical):
 
     def compose(self) -> ComposeResult:
         name = self.setting
-        yield Label(f"{name}  [dim](default: {_default_text(name)})[/]", classes="setting-name")
+        origin = self._settings.origin(name)
+        note = f"  [b]{origin}, which wins over the file[/]" if origin.startswith("from") else ""
+        default = escape(_default_text(name))
+        yield Label(f"{name}  [dim](default: {default})[/]{note}", classes="setting-name")
         yield Static(SPECS[name].help, classes="setting-help", markup=False)
         yield from self._editor()
         problem = Static("", classes="setting-problem", markup=False)
@@ -82,6 +86,8 @@ class SettingField(Vertical):
             )
         elif spec.kind == "secret":
             masked = self._settings.masked_key()
+            if self._settings.api_key_source == "command":
+                masked += " from api_key_command, which wins over a key typed here"
             with Horizontal(classes="setting-key"):
                 yield Input(
                     placeholder=f"{masked} — type a new key to replace it",

@@ -3,11 +3,12 @@ under their field, an atomic 0600 save keeping unknown keys, the key masked and 
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 import tomllib
 from collections.abc import Callable
 
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from studio import paths
 from studio.config import SETTING_NAMES
@@ -124,3 +125,17 @@ async def test_the_key_check_asks_the_gateway(
         await wait_for(lambda: "refused this key" in _problem(app, "api_key"))
         await pilot.press("escape")
     assert not paths.config_file().exists()  # checking saves nothing
+
+
+async def test_a_value_from_the_environment_says_it_wins_over_the_file(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    settings = dataclasses.replace(
+        make_app().settings, from_env={"default_model": "gpt-4o"}, default_model="gpt-4o"
+    )
+    app = StudioApp(settings)
+    async with app.run_test(size=(160, 48)):
+        app.action_settings()
+        await _opened(app)
+        name = app.screen.query_one("#setting-default_model .setting-name", Label)
+        assert "from STUDIO_DEFAULT_MODEL, which wins over the file" in str(name.render())
