@@ -131,6 +131,20 @@ async def test_the_palette_runs_a_recent_search_again(make_app: Callable[..., St
         await wait_for(lambda: screen.state in {"hits", "none"})  # type: ignore[attr-defined]
 
 
+async def test_the_palette_opens_the_settings_with_their_key(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    from studio.tui.screens.settings import SettingsScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: isinstance(app.focused, PromptInput))
+        hits = await palette_hits(app, pilot, "settings", "Settings: every Studio setting")
+        assert hits[0].endswith("  f6"), hits
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+
+
 async def test_untrusted_titles_are_shown_safe(make_app: Callable[..., StudioApp]) -> None:
     app = make_app()
     app.store.create_conversation(title="Evil \x1b[2J\x07title [b]markup[/b]")
