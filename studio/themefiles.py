@@ -198,7 +198,7 @@ def _pygments_style(value: object) -> str:
     if not isinstance(value, str) or (value not in STYLE_MAP and not _plugin_style(value)):
         raise ValueError(
             f"[studio] {CODE_STYLE} = {value!r} is not a Pygments style "
-            f"(for example monokai, friendly, nord, solarized-dark)"
+            "(for example monokai, friendly, nord, solarized-dark)"
         )
     return value
 

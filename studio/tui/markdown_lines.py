@@ -26,7 +26,7 @@ from studio.textsafe import clean, clean_line, is_clean
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.segment import Segment
-    from rich.syntax import SyntaxTheme
+    from rich.syntax import SyntaxTheme, TokenType
 
 DARK_CODE_THEME = "monokai"
 LIGHT_CODE_THEME = "friendly"
@@ -34,9 +34,13 @@ LIGHT_CODE_THEME = "friendly"
 
 def theme_color(variables: Mapping[str, str], name: str, fallback: str) -> str:
     """A theme variable as an opaque ``#rrggbb`` (translucent colours are blended onto the
-    background, as the terminal would show them); ``fallback`` if it is missing or not a colour."""
+    background, as the terminal would show them); ``fallback`` if it is missing or not a colour.
+    A 16-colour theme's ANSI colour stays one (``color(4)``, ``default``): the terminal's
+    palette decides how it looks."""
     background = _parse(variables.get("background", "")) or Color(0, 0, 0)
     color = _parse(variables.get(name, "")) or _parse(fallback) or background
+    if color.ansi is not None:
+        return "default" if color.ansi < 0 else f"color({color.ansi})"
     if color.a < 1:
         color = background.blend(color.with_alpha(1), color.a)
     return color.hex6
@@ -80,20 +84,18 @@ def markdown_styles(variables: Mapping[str, str]) -> dict[str, str]:
         ("bold", "bold underline", "bold", "bold italic", "italic", "italic"), start=1
     ):
         text_style = variables.get(f"markdown-h{level}-text-style", default) or default
+        text_style = "" if text_style == "none" else text_style  # Rich has no "none" style
         color = c(f"markdown-h{level}-color", c("primary", "#0178d4") if level < 4 else fg)
         styles[f"markdown.h{level}"] = f"{text_style} {color}".strip()
     return styles
 
 
 def code_background(variables: Mapping[str, str]) -> str | None:
-    """The theme's code block background as a Rich colour; None when the theme sets none or
-    sets the terminal's own (``ansi_default``)."""
+    """The theme's code block background as a Rich colour (``default`` for the terminal's own);
+    None when the theme sets none."""
     value = variables.get("studio-code-background", "")
     if not value:
         return None
-    if value.startswith("ansi_"):  # a 16-colour theme: Rich names them without the prefix
-        name = value.removeprefix("ansi_")
-        return None if name == "default" else name
     return theme_color(variables, "studio-code-background", variables.get("surface", "#1e1e1e"))
 
 
@@ -111,6 +113,10 @@ def code_theme(variables: Mapping[str, str], *, dark: bool) -> SyntaxTheme | str
     class CodeTheme(PygmentsSyntaxTheme):
         def get_background_style(self) -> Style:
             return background
+
+        def get_style_for_token(self, token_type: TokenType) -> Style:
+            # Tokens carry the Pygments style's own background: the theme's is laid over it.
+            return super().get_style_for_token(token_type) + background
 
     try:
         return CodeTheme(style)
