@@ -10,7 +10,6 @@ elsewhere: they are made safe with :func:`~studio.textsafe.clean_line` before be
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -132,8 +131,7 @@ class ModelFinder(Finder):
         if gateway.needs_key:
             return []
         try:
-            client = await gateway.client()
-            models = await asyncio.wait_for(client.list_models(), MODEL_FETCH_TIMEOUT)
+            models = await gateway.list_models_once(MODEL_FETCH_TIMEOUT)
         except (AnyFastError, TimeoutError):
             return []
         save_cached_models(models, gateway.cache_key)
