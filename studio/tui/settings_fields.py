@@ -69,13 +69,19 @@ class SettingField(Vertical):
             options = spec.choices or tuple(self._themes)
             if value not in options:
                 options = (*options, value)
-            yield Select(
+            select = Select(
                 [(o, o) for o in options],
                 value=value,
                 allow_blank=False,
                 compact=True,
                 id=editor_id,
             )
+            if name != "theme":
+                yield select
+                return
+            with Horizontal(classes="setting-key"):
+                yield select
+                yield Button("Preview…", id="pick-theme", compact=True)
         elif spec.kind == "keymap":
             count = len(value)
             yield Static(

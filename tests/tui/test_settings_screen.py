@@ -139,3 +139,30 @@ async def test_a_value_from_the_environment_says_it_wins_over_the_file(
         await _opened(app)
         name = app.screen.query_one("#setting-default_model .setting-name", Label)
         assert "from STUDIO_DEFAULT_MODEL, which wins over the file" in str(name.render())
+
+
+async def test_the_theme_is_picked_with_a_preview_and_kept(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    from studio.tui.screens.theme_picker import ThemePicker
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.action_settings()
+        await _opened(app)
+        before = app.theme
+        await pilot.click("#pick-theme")
+        await wait_for(lambda: isinstance(app.screen, ThemePicker))
+        await pilot.press("down")
+        await wait_for(lambda: app.theme != before)  # previewed on the app as it moves
+        previewed = app.theme
+        await pilot.press("enter")
+        await wait_for(
+            lambda: (
+                isinstance(app.screen, SettingsScreen)
+                and app.screen.query_one("#edit-theme", Select).value == previewed
+            )
+        )
+        await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
+    assert tomllib.loads(paths.config_file().read_text()) == {"theme": previewed}

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Select, Static
 
 from studio.config import SETTING_NAMES, ConfigError, save_settings
 from studio.paths import config_file
@@ -109,6 +109,20 @@ class SettingsScreen(ModalScreen[bool]):
         field = next((a for a in event.input.ancestors if isinstance(a, SettingField)), None)
         if field is not None:
             field.show_problem(field.value()[1])
+
+    @on(Button.Pressed, "#pick-theme")
+    def _pick_theme(self) -> None:
+        """The theme picker, previewing each theme on the app; the one kept is saved."""
+        from studio.tui.screens.theme_picker import ThemePicker
+
+        field = self.query_one("#setting-theme", SettingField)
+
+        def kept(name: str | None) -> None:
+            if name:
+                field.initial = name  # the picker saved it
+                field.query_one(Select).value = name
+
+        self.app.push_screen(ThemePicker(), kept)
 
     @on(Button.Pressed, "#check-key")
     def _check_pressed(self) -> None:
