@@ -40,6 +40,12 @@ async def _opened(app: StudioApp) -> None:
     )
 
 
+async def _open(app: StudioApp) -> None:
+    """Open the settings screen (as the palette's entry does) and wait for its fields."""
+    app.action_settings()
+    await _opened(app)
+
+
 async def test_f6_lists_every_setting_with_help_and_default_in_80x24(
     make_app: Callable[..., StudioApp],
 ) -> None:
@@ -64,8 +70,7 @@ async def test_refused_values_say_why_under_the_field_and_nothing_is_saved(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48), message_hook=toasts.hook) as pilot:
-        app.action_settings()
-        await _opened(app)
+        await _open(app)
         await _type(app, "max_retries", "99")
         await wait_for(lambda: "whole number from 0 to 10" in _problem(app, "max_retries"))
         await _type(app, "base_url", "https://user:pw@example.com")
@@ -89,8 +94,7 @@ async def test_saving_writes_only_the_changes_atomically_0600_keeping_unknown_ke
     cfg.write_text('mystery = "kept"\n\n[keymap]\n"main.regenerate" = "f5"\n')
     app = make_app()
     async with app.run_test(size=(160, 48), message_hook=toasts.hook) as pilot:
-        app.action_settings()
-        await _opened(app)
+        await _open(app)
         await _type(app, "max_retries", "4")
         await _type(app, "favourite_models", "gpt-4o, claude-sonnet-4-5-20250929, gpt-4o")
         await _type(app, "api_key", "sk-a-new-key-for-the-file-0000")
@@ -116,8 +120,7 @@ async def test_the_key_check_asks_the_gateway(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        app.action_settings()
-        await _opened(app)
+        await _open(app)
         await pilot.click("#check-key")
         await wait_for(lambda: "accepts this key" in _problem(app, "api_key"))
         await _type(app, "api_key", "sk-wrong-key-000000000000")
@@ -135,8 +138,7 @@ async def test_a_value_from_the_environment_says_it_wins_over_the_file(
     )
     app = StudioApp(settings)
     async with app.run_test(size=(160, 48)):
-        app.action_settings()
-        await _opened(app)
+        await _open(app)
         name = app.screen.query_one("#setting-default_model .setting-name", Label)
         assert "from STUDIO_DEFAULT_MODEL, which wins over the file" in str(name.render())
 
@@ -148,8 +150,7 @@ async def test_the_theme_is_picked_with_a_preview_and_kept(
 
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        app.action_settings()
-        await _opened(app)
+        await _open(app)
         before = app.theme
         await pilot.click("#pick-theme")
         await wait_for(lambda: isinstance(app.screen, ThemePicker))
