@@ -4,6 +4,7 @@ label of a job in the queue. Shared by the job sidebar, the job details and the 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -40,6 +41,14 @@ STATE_STYLE = {
 BAR_WIDTH = 8
 ROW_HEIGHT = 2
 """Lines per job in the list: :func:`job_label` always makes two."""
+
+
+def themed(style: str, colours: Mapping[str, str] | None) -> str:
+    """``style`` with its colour word in the theme's job colour (``bold cyan`` becomes
+    ``bold #5fc4d9``); ``colours`` maps cyan, green, red and yellow (``themes.job_colours``)."""
+    if not colours:
+        return style
+    return " ".join(colours.get(word, word) for word in style.split())
 
 
 def progress_bar(progress: int, width: int = BAR_WIDTH) -> str:
@@ -150,11 +159,17 @@ def _fit(line: Text, right: Text, width: int) -> Text:
     return line
 
 
-def job_label(job: Job, now: float, width: int = LABEL_WIDTH, still: float = 0.0) -> Text:
+def job_label(
+    job: Job,
+    now: float,
+    width: int = LABEL_WIDTH,
+    still: float = 0.0,
+    colours: Mapping[str, str] | None = None,
+) -> Text:
     """Two lines, ``width`` cells each: kind, number and prompt; then what the job is doing
     or why it waits or stopped (cut with an ellipsis), with the elapsed time and ETA at the
     right. The elapsed time stops when the job does (finished, failed, uncertain, timed out,
-    cancelled)."""
+    cancelled). ``colours`` are the theme's job colours (:func:`themed`)."""
     icon = "▣" if job.kind is JobKind.IMAGE else "▶"
     first = Text(no_wrap=True, overflow="ellipsis")
     first.append(f"{icon} #{job.id} ", "bold")
@@ -166,7 +181,7 @@ def job_label(job: Job, now: float, width: int = LABEL_WIDTH, still: float = 0.0
         times.append(f" ~{rough_duration(eta)} left", "dim")
     words, style = status(job, now, width - times.cell_len - 3, still)
     second = Text("  ", no_wrap=True)
-    second.append(words, style)
+    second.append(words, themed(style, colours))
     text = Text(no_wrap=True, overflow="ellipsis", end="")
     text.append_text(first)
     text.append("\n")

@@ -4,6 +4,7 @@ parameters, its history, files, links and their expiry, every value made safe to
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from rich.text import Text
 from studio.jobs import Job
 from studio.jobs.describe import duration, item_errors, shown_value
 from studio.textsafe import clean
-from studio.tui.job_styles import STATE_STYLE
+from studio.tui.job_styles import STATE_STYLE, themed
 
 _BREAKS = re.compile(r"(?<=[/?&])")
 """Where a path or link may be folded: after a slash, a ``?`` or an ``&``, never mid-name."""
@@ -44,11 +45,14 @@ def fold(text: str, width: int) -> list[str]:
     return lines
 
 
-def describe_job(job: Job, now: float, width: int = 0) -> Text:
+def describe_job(
+    job: Job, now: float, width: int = 0, colours: Mapping[str, str] | None = None
+) -> Text:
     """The detail text, built as styled spans (no markup: values are shown as they are), every
     part made safe to show: prompts, failure reasons, file names, URLs and ids come from the
     user and the gateway. With ``width``, paths and links are folded only after a ``/``."""
     label, style = STATE_STYLE[job.state]
+    style = themed(style, colours)
     text = Text()
 
     def line(*parts: str | tuple[str, str]) -> None:

@@ -4,8 +4,9 @@ filled in for every theme (Textual's own too), and the chosen theme kept in the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from textual.app import App
 from textual.theme import Theme
 
 from studio.themefiles import CODE_STYLE, ROLE_PREFIX, ThemeCatalog, ThemeSpec, load_catalog
@@ -59,6 +60,29 @@ def with_roles(variables: Mapping[str, str], *, dark: bool) -> dict[str, str]:
         filled.setdefault(ROLE_PREFIX + role, variables.get(base, ""))
     filled.setdefault(ROLE_PREFIX + CODE_STYLE, "monokai" if dark else "friendly")
     return filled
+
+
+_JOB_COLOURS = {
+    "cyan": "job-running",
+    "green": "job-succeeded",
+    "red": "job-failed",
+    "yellow": "job-uncertain",
+}
+"""The colour words of the job styles (``job_styles``) and the roles that replace them."""
+
+
+def job_colours(app: App[Any]) -> dict[str, str]:
+    """The job colours the app's theme sets itself, by the colour word each replaces; Textual's
+    themes set none, and keep the usual cyan, green, red and yellow."""
+    from studio.tui.markdown_lines import theme_color
+
+    theme = app.current_theme
+    own = {"background": theme.background or "", **theme.variables}
+    return {
+        word: theme_color(own, ROLE_PREFIX + role, "")
+        for word, role in _JOB_COLOURS.items()
+        if own.get(ROLE_PREFIX + role)
+    }
 
 
 def register_themes(app: StudioApp) -> ThemeCatalog:

@@ -3,11 +3,17 @@ sets, and 16-colour themes (whose colours are the terminal's own) drawn without 
 
 from __future__ import annotations
 
+import dataclasses
+
+from textual.app import App
 from textual.theme import BUILTIN_THEMES
 
+from studio.store import Store
+from studio.store.job_records import Job, JobKind, JobProvider, JobState
 from studio.themefiles import load_catalog
+from studio.tui.job_styles import job_label
 from studio.tui.markdown_lines import MarkdownLines
-from studio.tui.themes import textual_theme, with_roles
+from studio.tui.themes import job_colours, textual_theme, with_roles
 
 CODE = "# Title\n\n```python\ndef f(x):\n    return x\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
 
@@ -42,3 +48,40 @@ def test_sixteen_colour_themes_render_in_the_terminals_own_colours() -> None:
     # Studio's 16-colour theme keeps code on the terminal's own background too.
     lines = MarkdownLines(variables_of("ansi-16"), dark=True).render(CODE, 50)
     assert all(not colour.startswith("#") for colour in backgrounds(lines))
+
+
+def make_job(state: JobState) -> Job:
+    with Store.open(":memory:") as store:
+        job = store.create_job(
+            kind=JobKind.IMAGE,
+            provider=JobProvider.SEEDREAM,
+            action="generate",
+            model="doubao-seedream-4-5-251128",
+            prompt="a fox in the snow",
+            params={},
+            idempotency_key="k-1",
+        )
+        return dataclasses.replace(job, state=state, progress=40)
+
+
+def test_job_states_take_the_themes_job_colours_and_textuals_themes_keep_theirs() -> None:
+    app: App[None] = App()
+    for spec in load_catalog().themes.values():
+        app.register_theme(textual_theme(spec))
+    app.theme = "ember"
+    colours = job_colours(app)
+    assert {word: colour.lower() for word, colour in colours.items()} == {
+        "cyan": "#f2c35b",
+        "green": "#9fbf5a",
+        "red": "#e0584a",
+        "yellow": "#d79a3e",
+    }
+    label = job_label(make_job(JobState.RUNNING), 0.0, colours=colours)
+    assert "bold #f2c35b" in {str(span.style).lower() for span in label.spans}
+    app.theme = "ansi-16"
+    assert job_colours(app)["red"] == "color(1)"  # the terminal's own red
+    app.theme = "textual-dark"
+    assert job_colours(app) == {}
+    assert "bold cyan" in {
+        str(span.style) for span in job_label(make_job(JobState.RUNNING), 0).spans
+    }

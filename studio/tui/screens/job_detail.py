@@ -23,6 +23,7 @@ from studio.jobs.describe import summarised
 from studio.textsafe import clean
 from studio.tui import previews
 from studio.tui.job_text import describe_job
+from studio.tui.themes import job_colours
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
@@ -88,7 +89,7 @@ class JobText(Widget):
         self.refresh(layout=True)
 
     def text(self, width: int) -> Text:
-        return describe_job(self.job, time.time(), width)
+        return describe_job(self.job, time.time(), width, job_colours(self.app))
 
     def render(self) -> Text:
         return self.text(self.content_size.width)

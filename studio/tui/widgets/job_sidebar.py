@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from studio.jobs import Job
 from studio.tui.job_styles import FILTERS, LABEL_WIDTH, ROW_HEIGHT, job_label, ticking
+from studio.tui.themes import job_colours
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -38,9 +39,11 @@ class JobRow(Visual):
     building it, so the option list never has to measure a row.
     """
 
-    def __init__(self, job: Job, now: float) -> None:
+    def __init__(self, job: Job, now: float, colours: Mapping[str, str] | None = None) -> None:
         self.job = job
         self.now = now
+        self.colours = colours
+        """The theme's job colours (``themes.job_colours``)."""
         self._content: Content | None = None
         self._width = LABEL_WIDTH
         self._moved_at = now
@@ -55,11 +58,15 @@ class JobRow(Visual):
         self.job, self.now, self._content = job, now, None
         return True
 
+    def recolour(self, colours: Mapping[str, str]) -> None:
+        """Use another theme's job colours (drawn anew when next shown)."""
+        self.colours, self._content = colours, None
+
     def content_at(self, width: int) -> Content:
         if self._content is None or width != self._width:
             self._width = width
             still = self.now - self._moved_at
-            label = job_label(self.job, self.now, width, still)
+            label = job_label(self.job, self.now, width, still, self.colours)
             self._content = Content.from_rich_text(label)
         return self._content
 
@@ -127,6 +134,7 @@ class JobSidebar(Vertical):
         self._keep: int | None = None
         """The job last highlighted, to highlight again when it is back in the list."""
         self._ticker: Timer | None = None
+        self._colours: Mapping[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Jobs", classes="sidebar-title")
@@ -135,6 +143,15 @@ class JobSidebar(Vertical):
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(TICK_SECONDS, self.tick, pause=True)
+        self.watch(self.app, "theme", self._recolour)
+
+    def _recolour(self) -> None:
+        """Draw the job states in the theme's colours (its ``job-*`` roles)."""
+        self._colours = job_colours(self.app)
+        for row in self._rows:
+            row.recolour(self._colours)
+        if self._rows:  # one prompt replacement drops every row's cached render
+            self.query_one(OptionList).replace_option_prompt_at_index(0, self._rows[0])
 
     def on_show(self, event: events.Show) -> None:
         self._set_ticking()
@@ -213,7 +230,7 @@ class JobSidebar(Vertical):
         for job in shown:
             row = reuse.get(job.id)
             if row is None:
-                row = JobRow(job, now)
+                row = JobRow(job, now, self._colours)
             else:
                 row.update(job, now)
             self._rows.append(row)
