@@ -210,7 +210,9 @@ async def test_500_jobs_tick_cheaply(clock: Clock) -> None:
                 options.render_line(y)
             costs.append(time.perf_counter() - start)
         costs.sort()
-        assert costs[len(costs) // 2] < 0.02, costs  # measured ≈ 1–2 ms on 2 cores
+        # A guard against a tick that redraws every job (hundreds of ms), not a timing target:
+        # measured ≈ 1–2 ms quiet, but a loaded CI machine can be 10x slower. Figures: bench.
+        assert costs[len(costs) // 2] < 0.2, costs
         assert "1m20s" in options.render_line(1).text
 
 
