@@ -163,7 +163,12 @@ class ThemeFinder(Finder):
 
     async def make_entries(self) -> list[Entry]:
         current = self.app.theme
-        return [
+        picker = Entry(
+            "Theme: choose with a live preview…",
+            self.app.action_change_theme,
+            "Change the theme, each one shown as you move; Enter keeps and saves it",
+        )
+        return [picker] + [
             Entry(
                 f"Theme: {clean_line(name)}",
                 partial(setattr, self.app, "theme", name),

@@ -59,12 +59,31 @@ async def rank(query: str, entries: Iterable[Entry], limit: int | None = None) -
     found: list[Ranked] = []
     for count, entry in enumerate(entries, 1):
         score = fuzzy_score(query, entry.text)
+        if score is None:
+            score = _by_words(query, entry)
         if score is not None:
             found.append(Ranked(scaled(query, score), entry))
         if count % YIELD_EVERY == 0:
             await asyncio.sleep(0)
     found.sort(key=lambda ranked: -ranked.score)
     return found[:limit] if limit is not None else found
+
+
+WORDS_WEIGHT = 0.5
+"""What a match word by word is worth against one of the whole query in the name."""
+
+
+def _by_words(query: str, entry: Entry) -> float | None:
+    """A weaker score when every word of ``query`` is found, in any order, in the entry's
+    name or what it does: "change theme" finds "Theme: choose…" described as changing it."""
+    words = query.split()
+    if len(words) < 2:
+        return None
+    haystack = f"{entry.text} {entry.help}"
+    scores = [fuzzy_score(word, haystack) for word in words]
+    if any(score is None for score in scores):
+        return None
+    return WORDS_WEIGHT * sum(score or 0.0 for score in scores)
 
 
 def display(entry: Entry, query: str = "", match_style: Style | None = None) -> Content:

@@ -118,6 +118,19 @@ async def test_the_palette_switches_the_theme(make_app: Callable[..., StudioApp]
         await wait_for(lambda: app.theme == "textual-light")
 
 
+async def test_words_in_any_order_find_the_theme_picker(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    from studio.tui.screens.theme_picker import ThemePicker
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: isinstance(app.focused, PromptInput))
+        # "change" is only in what the entry does; "theme" in its name
+        await choose(app, pilot, "change theme", "Theme: choose with a live preview")
+        await wait_for(lambda: isinstance(app.screen, ThemePicker))
+
+
 async def test_the_palette_runs_a_recent_search_again(make_app: Callable[..., StudioApp]) -> None:
     app = make_app()
     app.store.create_conversation(title="Birds")
@@ -166,6 +179,17 @@ async def test_actions_of_the_focused_widget_show_their_key(
         await wait_for(lambda: type(app.focused).__name__ != "PromptInput")
         hits = await palette_hits(app, pilot, "list filter", "List: Filter by title")
         assert hits[0].endswith("  slash"), hits
+
+
+async def test_words_match_in_any_order_in_the_name_or_what_it_does() -> None:
+    entries = [
+        Entry("Export the conversation", lambda: None, "Markdown, JSON or HTML"),
+        Entry("Conversation export html", lambda: None),
+        Entry("Quit Studio", lambda: None, "Leave"),
+    ]
+    found = [ranked.entry.text for ranked in await rank("html export", entries)]
+    assert found == ["Conversation export html", "Export the conversation"]
+    assert await rank("html quit", entries) == []
 
 
 async def test_rank_puts_the_best_match_first() -> None:

@@ -96,6 +96,33 @@ async def test_the_picker_previews_as_it_moves_and_escape_puts_the_theme_back(
     assert saved_theme() is None
 
 
+async def test_the_picker_says_where_each_theme_comes_from_and_marks_the_one_in_use(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    from textual.widgets import OptionList
+
+    from studio.themefiles import builtin_dir
+
+    user_dir().mkdir(parents=True, exist_ok=True)
+    (user_dir() / "mine.toml").write_bytes((builtin_dir() / "studio-light.toml").read_bytes())
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        await wait_for(lambda: isinstance(app.screen, MainScreen))
+        app.action_change_theme()
+        await wait_for(lambda: isinstance(app.screen, ThemePicker) and app.screen.is_mounted)
+        await wait_for(lambda: bool(app.screen.query(OptionList)))
+        options = app.screen.query_one(OptionList)
+        shown = {
+            str(options.get_option(name).prompt).split()[0]: str(options.get_option(name).prompt)
+            for name in ("ember", "mine", "nord", "textual-dark", "ansi-16")
+        }
+        assert shown["ember"].endswith("Studio · dark")
+        assert shown["mine"].endswith("yours · light")
+        assert shown["nord"].endswith("Textual · dark")
+        assert "✓" in shown["textual-dark"] and "✓" not in shown["ember"]
+        assert shown["ansi-16"].endswith("terminal colours")
+
+
 async def test_a_theme_chosen_in_the_picker_survives_a_restart(settings: Settings) -> None:
     app = StudioApp(settings)
     async with app.run_test(size=SIZE) as pilot:

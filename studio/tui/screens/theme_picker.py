@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -12,6 +13,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from studio.textsafe import clean_line
+from studio.themefiles import user_dir
 from studio.tui.themes import save_theme
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ class ThemePicker(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ThemePicker { align: right top; background: $background 0%; }
     ThemePicker > Vertical {
-        width: 34; height: 100%; background: $surface; border-left: wide $primary;
+        width: 44; max-width: 100%; height: 100%; background: $surface; border-left: wide $primary;
     }
     ThemePicker .picker-title { padding: 0 1; text-style: bold; }
     ThemePicker .picker-hint { padding: 0 1; color: $text-muted; }
@@ -42,9 +44,30 @@ class ThemePicker(ModalScreen[str | None]):
         with Vertical():
             yield Static("Theme", classes="picker-title")
             yield Static("↑↓ preview · enter keep · esc cancel", classes="picker-hint")
-            options = OptionList(*(Option(clean_line(name), id=name) for name in names))
+            options = OptionList(*(Option(self._label(name), id=name) for name in names))
             options.highlighted = names.index(self.original) if self.original in names else 0
             yield options
+
+    def _label(self, name: str) -> Text:
+        """``ember           Studio · dark``: where the theme comes from and its kind."""
+        from textual.theme import BUILTIN_THEMES
+
+        theme = self.app.get_theme(name)
+        if (user_dir() / f"{name}.toml").is_file():
+            origin = "yours"
+        elif name in BUILTIN_THEMES:
+            origin = "Textual"
+        else:
+            origin = "Studio"
+        kind = "dark" if theme is None or theme.dark else "light"
+        if theme is not None and theme.ansi:
+            kind = "terminal colours"
+        shown = clean_line(name)
+        if name == self.original:
+            shown = f"{shown} ✓"
+        label = Text(f"{shown:<22}", no_wrap=True, overflow="ellipsis")
+        label.append(f"{origin} · {kind}", style="dim")
+        return label
 
     @property
     def studio(self) -> StudioApp:
