@@ -20,7 +20,7 @@ from studio.textsafe import clean_line
 HELP_INTRO = """\
 [b]AnyFast Studio[/b] — type in the prompt and press [b]Enter[/b]. Replies stream live; \
 [b]esc[/b] stops one and keeps its text. Everything below is also in the command palette \
-([b]ctrl+p[/b]). To change a key, add it to the [i]\\[keymap][/i] table of the config file \
+([b]ctrl+p[/b]), which also finds conversations, models, jobs and themes (type [i]theme[/i] to try each one live); [b]f6[/b] holds every setting. To change a key, add it to the [i]\\[keymap][/i] table of the config file \
 by the id shown here, e.g. [i]main.regenerate = "f5"[/i]."""
 
 
