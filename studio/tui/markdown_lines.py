@@ -72,8 +72,9 @@ def markdown_styles(variables: Mapping[str, str]) -> dict[str, str]:
         "markdown.item.bullet": f"bold {c('text-accent', '#ffc473')}",
         "markdown.item.number": f"bold {c('text-accent', '#ffc473')}",
         "markdown.hr": muted,
+        # A link's text takes link_url (Rich makes terminal hyperlinks), link only without.
         "markdown.link": f"underline {c('text-primary', '#57a5e2')}",
-        "markdown.link_url": f"underline {muted}",
+        "markdown.link_url": f"underline {c('text-primary', '#57a5e2')}",
         "markdown.table.border": muted,
         "markdown.table.header": f"bold {c('text-primary', '#57a5e2')}",
         "markdown.kbd": f"bold {c('text-warning', '#ffc473')}",
@@ -133,6 +134,10 @@ class MarkdownLines:
         self.dark = dark
         self._code_theme: SyntaxTheme | str | None = None
         self._console: Console | None = None
+
+    def serves(self, variables: Mapping[str, str], *, dark: bool) -> bool:
+        """Whether this renderer draws in the colours of a theme with these ``variables``."""
+        return dark == self.dark and variables == self.variables
 
     @property
     def code_theme(self) -> SyntaxTheme | str:

@@ -207,6 +207,20 @@ class StreamingMarkdown(Widget):
         self._layout.reset(None, self._layout.width)
         self._relayout()
 
+    def notify_style_update(self) -> None:
+        """The app's CSS was applied again: if the theme's colours changed since the blocks
+        were rendered, they are rendered again in the new ones.
+
+        Textual applies a new theme's variables just after the ``theme`` watchers run: lines
+        drawn in between (a frame, a flush of a streaming reply) took the old theme's renderer,
+        which is dropped here."""
+        super().notify_style_update()
+        renderer = self._layout.renderer
+        if renderer is not None and not renderer.serves(
+            self.app.theme_variables, dark=self.app.current_theme.dark
+        ):
+            self._theme_changed()
+
     # -- lines -------------------------------------------------------------------------------------
 
     def _at_width(self, width: int) -> BlockLayout:
