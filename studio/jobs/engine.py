@@ -191,6 +191,19 @@ class JobEngine:
         that follows only the jobs it is asked about (``claim_batch=0``)."""
         return self._claims.take(job_id)
 
+    def reconfigure(
+        self, config: EngineConfig | None = None, client: AnyFastClient | None = None
+    ) -> None:
+        """Work with ``config``'s media folder and deadline, and send through ``client``, from
+        now on (saved settings, without a restart). Results already planned keep their paths
+        and jobs already sent their deadline; the pacing and limits set at start stay."""
+        if config is not None:
+            self.config = config
+            self._ctx.config = config
+            self.saver.media_dir = config.media_dir
+        if client is not None:
+            self._ctx.client = client
+
     async def stop(self) -> None:
         """Stop checking and downloading, write what is buffered and release the claims, so
         another engine (or the next start) resumes at once. Partial downloads are kept."""

@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.driver import Driver
 from textual.notifications import SeverityLevel
+from textual.signal import Signal
 
 from studio.config import Settings, set_value
 from studio.gateway import Gateway
@@ -32,6 +33,7 @@ from studio.tui.themes import register_themes, save_theme, starting_theme, with_
 if TYPE_CHECKING:
     from studio.jobs import EngineConfig
     from studio.store import Message
+    from studio.tui.settings_apply import SettingsChanged
 
 
 def _studio_commands() -> type[Provider]:
@@ -134,6 +136,8 @@ class StudioApp(ErrorHookApp[None]):
         install_key_fixes()  # before the driver makes its input parser
         super().__init__()
         self.settings = settings
+        self.settings_changed: Signal[SettingsChanged] = Signal(self, "settings-changed")
+        """Published when saved settings took effect (:mod:`studio.tui.settings_apply`)."""
         self.store_failure: StoreUnavailable | None = None
         """Set when the database turned out unusable while the app ran (``run_app`` says so)."""
         self.store = store or Store.open()

@@ -19,6 +19,7 @@ from studio.jobs import Job
 from studio.jobs.notify import JobNotifier, desktop_notification, ended_before, is_reported_end
 
 if TYPE_CHECKING:
+    from studio.config import Settings
     from studio.tui.app import StudioApp
 
 CLOSE_GRACE = 2.0
@@ -62,10 +63,11 @@ class JobAlerts:
                 await asyncio.gather(*(notifier.drain() for notifier in notifiers))
 
     def _current(self) -> JobNotifier:
-        """The notifier for the current ``notify_command`` (the settings may change)."""
+        """The notifier for the current ``notify_command`` and key (kept out of the command's
+        environment): the settings may change while Studio runs."""
         settings = self.app.settings
         notifier = self._notifier
-        if notifier is None or notifier.settings.notify_command != settings.notify_command:
+        if notifier is None or _held(notifier.settings) != _held(settings):
             if self._notifier is not None:
                 self._retired.append(self._notifier)
             notifier = JobNotifier(settings, on_problem=self._problem)
@@ -75,3 +77,8 @@ class JobAlerts:
     def _problem(self, message: str) -> None:
         if self.app.is_running:
             self.app.notify(message, severity="warning", timeout=10, markup=False)
+
+
+def _held(settings: Settings) -> tuple[str | None, str | None]:
+    """What a notifier keeps from the settings: the command, and the key it keeps out."""
+    return settings.notify_command, settings.api_key

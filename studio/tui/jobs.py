@@ -19,14 +19,17 @@ earns a quiet toast, and its result message is shown in the conversation if that
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.signal import Signal
 
+from studio.api.errors import AnyFastError
+from studio.config import Settings
 from studio.jobs import Job, JobState
 from studio.paths import media_dir
 from studio.store import Message, StoreError
@@ -152,6 +155,28 @@ class JobsController:
         self.dirty = True
         app.set_interval(1 / REDRAW_HZ, self._redraw)
         return engine
+
+    async def use_settings(self, before: Settings, after: Settings) -> None:
+        """Saved settings apply at once: a new media folder or job deadline, and the
+        gateway's new client (a new key, base URL, retries or timeouts)."""
+        changes: dict[str, Any] = {}
+        if media_dir(after.media_dir) != media_dir(before.media_dir):
+            changes["media_dir"] = media_dir(after.media_dir)
+        if after.job_deadline_minutes != before.job_deadline_minutes:
+            changes["deadline"] = after.job_deadline_minutes * 60.0
+        if self.config is not None and changes:
+            self.config = dataclasses.replace(self.config, **changes)
+        engine = self.engine
+        if engine is None:
+            return  # it starts from the settings as they are then
+        client = None
+        if not self.app.gateway.needs_key:
+            try:
+                client = await self.app.gateway.client()
+            except (AnyFastError, OSError):  # no demo emulator: the old client stays
+                log.warning("could not make the new client for the jobs", exc_info=True)
+        config = dataclasses.replace(engine.config, **changes) if changes else None
+        engine.reconfigure(config, client)
 
     async def stop(self) -> None:
         if self.engine is not None:

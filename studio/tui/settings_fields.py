@@ -17,7 +17,8 @@ from studio.config.settings import DEFAULTS, SPECS
 from studio.textsafe import clean_line
 
 MODEL_SETTINGS = ("default_model", "image_model", "video_model", "favourite_models")
-"""Settings naming models: typing one suggests ids from the gateway's model list."""
+"""Settings naming models: typing one suggests ids from the gateway's model list, and its
+Pick… button chooses one in the model picker."""
 
 
 def _default_text(name: str) -> str:
@@ -27,7 +28,8 @@ def _default_text(name: str) -> str:
     return default if isinstance(default, str) else toml_value(default)
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """``value`` as its field shows it (a list comma-separated, ``2.0`` as ``2``)."""
     if value is None:
         return ""
     if isinstance(value, list):
@@ -102,8 +104,12 @@ class SettingField(Vertical):
                     id=editor_id,
                 )
                 yield Button("Check", id="check-key", compact=True)
+        elif name in MODEL_SETTINGS:
+            with Horizontal(classes="setting-key"):
+                yield Input(as_text(value), id=editor_id, placeholder="not set", compact=True)
+                yield Button("Pick…", id=f"pick-{name}", classes="pick-model", compact=True)
         else:
-            yield Input(_as_text(value), id=editor_id, placeholder="not set", compact=True)
+            yield Input(as_text(value), id=editor_id, placeholder="not set", compact=True)
 
     def offer_models(self, models: Sequence[str]) -> None:
         """Suggest model ids from the gateway's list while a model setting is typed."""
@@ -114,6 +120,16 @@ class SettingField(Vertical):
             self.call_after_refresh(self.offer_models, models)
             return
         editors.first().suggester = SuggestFromList(models, case_sensitive=False)
+
+    def put_model(self, model: str) -> None:
+        """A model chosen in the picker: the field's model, or one more favourite (once)."""
+        editor = self.query_one(Input)
+        if self.setting != "favourite_models":
+            editor.value = model
+            return
+        names = [n.strip() for n in editor.value.split(",") if n.strip()]
+        if model not in names:
+            editor.value = ", ".join([*names, model])
 
     def value(self) -> tuple[Any, str | None]:
         """The value the field holds, checked: ``(value, None)`` or ``(None, reason)``."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.message import Message
@@ -52,10 +54,11 @@ def make_app(settings: Settings) -> Callable[..., StudioApp]:
 
 
 @pytest.fixture
-def media_app(settings: Settings, tmp_path: Path) -> Callable[[], StudioApp]:
+def media_app(settings: Settings, tmp_path: Path) -> Callable[..., StudioApp]:
     """Makes apps whose job engine polls fast, saving in ``tmp_path``; each app counts its
     bells (``app.bells``) and keeps what it writes raw to the terminal, such as its titles
-    (``app.titles``). Each call is another window on the same data folder."""
+    (``app.titles``). Each call is another window on the same data folder; keyword arguments
+    change its settings."""
     fast = EngineConfig(
         media_dir=tmp_path / "media",
         first_checks=(0.2,),
@@ -68,8 +71,8 @@ def media_app(settings: Settings, tmp_path: Path) -> Callable[[], StudioApp]:
         claim_interval=0.5,
     )
 
-    def make() -> StudioApp:
-        app = StudioApp(settings, jobs_config=fast)
+    def make(**changes: Any) -> StudioApp:
+        app = StudioApp(dataclasses.replace(settings, **changes), jobs_config=fast)
         app.bells = 0  # type: ignore[attr-defined]
 
         def bell() -> None:

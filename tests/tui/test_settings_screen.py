@@ -8,13 +8,17 @@ import stat
 import tomllib
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import Input, Label, Select, Static
 
 from studio import paths
 from studio.config import SETTING_NAMES
 from studio.tui.app import StudioApp
+from studio.tui.screens.model_picker import ModelPicker
 from studio.tui.screens.settings import SettingsScreen
-from tests.tui.conftest import Toasts, wait_for
+from tests.tui.conftest import Toasts, option_ids, wait_for
+
+MEDIA_WORDS = ("seedream", "seedance", "kling")
 
 
 def _problem(app: StudioApp, name: str) -> str:
@@ -167,3 +171,82 @@ async def test_the_theme_is_picked_with_a_preview_and_kept(
         await pilot.press("escape")
         await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
     assert tomllib.loads(paths.config_file().read_text()) == {"theme": previewed}
+
+
+def _listed(app: StudioApp) -> list[str]:
+    return option_ids(app.screen, "#models")
+
+
+@pytest.mark.parametrize(
+    ("name", "fits", "query", "chosen"),
+    [
+        ("default_model", lambda m: not any(w in m for w in MEDIA_WORDS), "g4omini", "gpt-4o-mini"),
+        ("image_model", lambda m: "seedream" in m, "seedream40", "doubao-seedream-4-0-250828"),
+        ("video_model", lambda m: "seedance" in m or "kling" in m, "klingv3", "kling-v3"),
+    ],
+)
+async def test_a_model_setting_is_picked_from_the_models_that_fit_it(
+    make_app: Callable[..., StudioApp],
+    name: str,
+    fits: Callable[[str], bool],
+    query: str,
+    chosen: str,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(app)
+        app.screen.query_one(f"#edit-{name}", Input).focus()
+        await pilot.press("tab")  # the Pick… button beside the field
+        await wait_for(lambda: getattr(app.focused, "id", None) == f"pick-{name}")
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, ModelPicker) and len(_listed(app)) > 3)
+        assert all(fits(model) for model in _listed(app))
+        await pilot.press(*query)
+        await wait_for(lambda: _listed(app)[:1] == [chosen])
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        assert app.screen.query_one(f"#edit-{name}", Input).value == chosen
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
+    assert tomllib.loads(paths.config_file().read_text()) == {name: chosen}
+
+
+async def test_pick_adds_a_favourite_once(make_app: Callable[..., StudioApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _open(app)
+        await _type(app, "favourite_models", "gpt-4o")
+        for _ in range(2):
+            await pilot.click("#pick-favourite_models")
+            await wait_for(lambda: isinstance(app.screen, ModelPicker) and len(_listed(app)) > 3)
+            await pilot.press(*"seedream40")
+            await wait_for(lambda: _listed(app)[:1] == ["doubao-seedream-4-0-250828"])
+            await pilot.press("enter")
+            await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        field = app.screen.query_one("#edit-favourite_models", Input)
+        assert field.value == "gpt-4o, doubao-seedream-4-0-250828"
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
+    assert app.settings.favourite_models == ["gpt-4o", "doubao-seedream-4-0-250828"]
+
+
+async def test_a_favourite_starred_in_the_picker_shows_in_the_field(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _open(app)
+        await pilot.click("#pick-default_model")
+        await wait_for(lambda: isinstance(app.screen, ModelPicker) and len(_listed(app)) > 3)
+        await pilot.press(*"g4omini")
+        await wait_for(lambda: _listed(app)[:1] == ["gpt-4o-mini"])
+        await pilot.press("ctrl+f", "escape")  # starred (saved at once), nothing picked
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        field = app.screen.query_one("#edit-favourite_models", Input)
+        await wait_for(lambda: field.value == "gpt-4o-mini")
+        assert app.screen.query_one("#edit-default_model", Input).value == (
+            "claude-sonnet-4-5-20250929"
+        )
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
+    assert tomllib.loads(paths.config_file().read_text()) == {"favourite_models": ["gpt-4o-mini"]}

@@ -37,6 +37,7 @@ from studio.tui.widgets.prompt import PromptInput
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
+    from studio.tui.settings_apply import SettingsChanged
     from studio.tui.widgets.job_sidebar import JobSidebar
 
 
@@ -169,6 +170,7 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self.set_timer, 0.1, self._warm_gateway)
         self.job_queue.subscribe()
         self.conversation_sync.start()
+        self.studio.settings_changed.subscribe(self, self._settings_changed)
 
     def refresh_list(self, selected: int | None = None) -> None:
         """Show the conversations (as the list's filter and archive switch ask) in the list."""
@@ -207,6 +209,22 @@ class MainScreen(Screen[None]):
             self.notify(
                 f"The job engine could not start: {describe(exc)}", severity="error", markup=False
             )
+
+    def _settings_changed(self, change: SettingsChanged) -> None:
+        """Saved settings: where requests go now (the welcome panel gone once there is a
+        key), and the new default model in conversations without a model of their own."""
+        gateway = self.studio.gateway
+        self.query_one("#where", Static).update(clean_line(gateway.label))
+        if change.changed("api_key") and not gateway.needs_key:
+            show_welcome(self, False)
+            self._warm_gateway()
+            if self.active_pane is not None:
+                self.active_pane.focus_prompt()
+        if change.changed("default_model"):
+            for pane in self.query(ChatPane):
+                conversation = self.studio.store.get_conversation(pane.conversation_id)
+                if conversation is None or not conversation.model:
+                    pane.set_model(change.after.default_model)
 
     @on(Button.Pressed, "#demo-button")
     async def action_start_demo(self) -> None:

@@ -58,6 +58,14 @@ VIDEO_KINDS = (
     ("Kling image → video", "kling:image2video"),
     ("Kling images → video (1–4)", "kling:multi-image2video"),
 )
+
+
+def offered(models: tuple[str, ...], model: str) -> tuple[str, ...]:
+    """The models a form offers: ``models``, and after them ``model`` (the setting's, picked
+    from the gateway's list) when they lack it."""
+    return models if model in models else (*models, model)
+
+
 IMAGE_FIELDS = (
     "model",
     "prompt",
@@ -209,13 +217,14 @@ class ImageForm(_Form):
 
     def __init__(self, model: str, prompt: str = "") -> None:
         super().__init__()
-        self.model = model if model in SEEDREAM_MODELS else SEEDREAM_MODELS[0]
+        self.model = model
         self.prompt = prompt
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog media-form"):
             yield Static("New image (Seedream)", classes="dialog-title")
-            yield from self.choice_row("model", "Model", SEEDREAM_MODELS, self.model)
+            models = offered(SEEDREAM_MODELS, self.model)
+            yield from self.choice_row("model", "Model", models, self.model)
             yield from self.field_row(
                 "prompt", "Prompt", FormPrompt(self.prompt, id="prompt", soft_wrap=True)
             )
@@ -366,6 +375,8 @@ class VideoForm(_Form):
         models: tuple[str, ...] = SEEDANCE_MODELS if kind == "seedance" else KLING_MODELS
         if kind == "kling:multi-image2video":
             models = ("kling-v1-6",)
+        elif (video_family(self.initial_model) is JobProvider.KLING) == kind.startswith("kling"):
+            models = offered(models, self.initial_model)
         select = self.query_one("#model", Select)
         select.set_options([(m, m) for m in models])
         select.value = self.initial_model if self.initial_model in models else models[0]

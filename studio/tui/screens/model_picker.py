@@ -24,7 +24,7 @@ from studio.api.errors import AnyFastError, describe
 from studio.api.types import ModelInfo
 from studio.fuzzy import fuzzy_positions
 from studio.model_cache import load_cached_models, save_cached_models
-from studio.models import capabilities, rank_models
+from studio.models import Capability, capabilities, rank_models
 from studio.textsafe import clean_line
 
 if TYPE_CHECKING:
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 
 
 class ModelPicker(ModalScreen[str | None]):
-    """Pick a model for the current conversation; dismisses with its id (or None)."""
+    """Pick a model (for the current conversation, unless told otherwise); dismisses with its
+    id, or None. ``title`` says what it is for; ``kind`` lists only models with that
+    capability (image models for the image setting...)."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="picker.cancel"),
@@ -41,9 +43,13 @@ class ModelPicker(ModalScreen[str | None]):
         Binding("ctrl+f", "favourite", "★ Favourite", id="picker.favourite"),
     ]
 
-    def __init__(self, current: str | None) -> None:
+    def __init__(
+        self, current: str | None, *, title: str | None = None, kind: Capability | None = None
+    ) -> None:
         super().__init__()
         self.current = current
+        self.heading = title or "Choose a model"
+        self.kind = kind
         self.models: list[ModelInfo] = []
         self._shown: list[ModelInfo] = []
         self._note = ""
@@ -55,7 +61,7 @@ class ModelPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog model-picker"):
-            yield Static("Choose a model", classes="dialog-title")
+            yield Static(self.heading, classes="dialog-title", markup=False)
             yield Input(
                 placeholder="type to filter (fuzzy): e.g. sonnet, g4o, seedream", id="query"
             )
@@ -90,7 +96,7 @@ class ModelPicker(ModalScreen[str | None]):
     def _show_count(self) -> None:
         """How many models are listed ("2 of 45 models" under a filter), then the note, which
         may quote the gateway's error message and request id."""
-        total = len({model.id for model in self.models})
+        total = len({model.id for model in self._offered()})
         count = f"{total} model{'' if total == 1 else 's'}"
         if self.query_one("#query", Input).value.strip():
             count = f"{len(self._shown)} of {count}"
@@ -100,7 +106,9 @@ class ModelPicker(ModalScreen[str | None]):
     def _refill(self) -> None:
         query = self.query_one("#query", Input).value.strip()
         favourites = self.studio.settings.favourite_models
-        self._shown = rank_models(self.models, query, favourites=favourites, current=self.current)
+        self._shown = rank_models(
+            self._offered(), query, favourites=favourites, current=self.current
+        )
         options = self.query_one("#models", OptionList)
         columns = Columns.of(self._shown)
         options.set_options(
@@ -116,6 +124,12 @@ class ModelPicker(ModalScreen[str | None]):
                 ids.index(self.current) if not query and self.current in ids else 0
             )
         self._show_count()
+
+    def _offered(self) -> list[ModelInfo]:
+        """The models listed: those of :attr:`kind`, or all."""
+        if self.kind is None:
+            return self.models
+        return [model for model in self.models if self.kind in capabilities(model)]
 
     @on(Input.Changed, "#query")
     def _query_changed(self) -> None:

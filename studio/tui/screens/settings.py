@@ -5,7 +5,6 @@ model ids suggested from its list; ctrl+s saves atomically (mode 0600, unknown k
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -16,15 +15,30 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
 from studio.config import SETTING_NAMES, ConfigError, save_settings
+from studio.models import Capability
 from studio.paths import config_file
 from studio.textsafe import clean_line
-from studio.tui.settings_fields import SettingField
+from studio.tui.settings_apply import apply_saved
+from studio.tui.settings_fields import SettingField, as_text
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
 
 MODEL_LIST_SECONDS = 10.0
 """How long the screen waits for the gateway's model list (for suggestions only)."""
+
+PICK_TITLES = {
+    "default_model": "Default chat model (for new conversations)",
+    "image_model": "Image model",
+    "video_model": "Video model",
+    "favourite_models": "Add a favourite model",
+}
+PICK_KINDS = {
+    "default_model": Capability.CHAT,
+    "image_model": Capability.IMAGE,
+    "video_model": Capability.VIDEO,
+}
+"""What each model setting's picker lists (favourites: every model)."""
 
 
 class SettingsScreen(ModalScreen[bool]):
@@ -124,6 +138,37 @@ class SettingsScreen(ModalScreen[bool]):
 
         self.app.push_screen(ThemePicker(), kept)
 
+    @on(Button.Pressed, ".pick-model")
+    def _pick_model(self, event: Button.Pressed) -> None:
+        """The model picker, listing the models that fit the setting; the one chosen goes in
+        the field (favourites: added to the list)."""
+        from studio.tui.screens.model_picker import ModelPicker
+
+        field = next(a for a in event.button.ancestors if isinstance(a, SettingField))
+        name = field.setting
+        typed, problem = field.value()
+        current = typed if problem is None and isinstance(typed, str) else None
+        picker = ModelPicker(current, title=PICK_TITLES[name], kind=PICK_KINDS.get(name))
+
+        def chosen(model: str | None) -> None:
+            self._favourites_changed()  # ctrl+f in the picker saves favourites at once
+            if model:
+                field.put_model(model)
+            field.query_one(Input).focus()
+
+        self.app.push_screen(picker, chosen)
+
+    def _favourites_changed(self) -> None:
+        """The picker's ctrl+f saved the favourites: the field shows them, unless edited."""
+        field = self.query_one("#setting-favourite_models", SettingField)
+        saved = list(self.studio.settings.favourite_models)
+        if saved == field.initial:
+            return
+        editor = field.query_one(Input)
+        if editor.value == as_text(field.initial):
+            editor.value = as_text(saved)
+        field.initial = saved
+
     @on(Button.Pressed, "#check-key")
     def _check_pressed(self) -> None:
         self._check_key()
@@ -153,19 +198,13 @@ class SettingsScreen(ModalScreen[bool]):
             except ConfigError as exc:
                 self.notify(f"Not saved: {exc}", severity="error", timeout=10, markup=False)
                 return
-            self._apply(changes)
-            self.notify(f"Saved to {path}", markup=False)
+            later = await apply_saved(self.studio, changes)
+            if later:
+                saved = f"Saved to {path}; in effect now, except: " + "; ".join(later)
+                self.notify(saved, severity="warning", timeout=15, markup=False)
+            else:
+                self.notify(f"Saved to {path}; in effect now", markup=False)
         self.dismiss(bool(changes))
-
-    def _apply(self, changes: dict[str, Any]) -> None:
-        app = self.studio
-        settings = dataclasses.replace(app.settings, **changes)
-        if "api_key" in changes:
-            settings = dataclasses.replace(settings, api_key_source="config")
-        app.settings = settings
-        app.gateway.use_settings(settings)
-        if "theme" in changes:
-            app.theme = changes["theme"]
 
     @work(group="settings-key", exclusive=True)
     async def _check_key(self) -> None:

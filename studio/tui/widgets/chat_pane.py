@@ -330,9 +330,11 @@ class ChatPane(Vertical):
             views[-1].scroll_visible()
 
     def set_model(self, model: str) -> None:
-        """The conversation's model changed: the status line shows it, without the figures of
-        the last reply (another model's)."""
+        """The conversation's model changed: the status line (without the figures of the last
+        reply, another model's) and the hint of an empty conversation show it."""
         self.query_one(StatusLine).set_model(model)
+        for hint in self.query(".empty-hint").results(Static):
+            hint.update(Content.from_markup(EMPTY_HINT, model=clean_line(model)))
 
     @on(PromptInput.ScrollRequested)
     def _scroll_log(self, event: PromptInput.ScrollRequested) -> None:
