@@ -25,6 +25,8 @@ def _default_text(name: str) -> str:
     default = DEFAULTS[name]
     if default is None or default == {} or default == []:
         return "not set"
+    if isinstance(default, float):
+        return as_text(default)  # 600, as the field shows it (not 600.0)
     return default if isinstance(default, str) else toml_value(default)
 
 

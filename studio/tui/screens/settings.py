@@ -61,7 +61,7 @@ class SettingsScreen(ModalScreen[bool]):
     SettingsScreen .setting Input, SettingsScreen .setting Select { width: 1fr; }
     SettingsScreen .setting Input { background: $boost; }
     SettingsScreen .setting-key { height: auto; }
-    SettingsScreen .setting-key Button { margin-left: 1; }
+    SettingsScreen .setting-key Button { margin-left: 1; min-width: 10; }
     """
 
     BINDINGS = [
