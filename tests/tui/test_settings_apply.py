@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Switch
+from textual.widgets import Input, Select, Static, Switch
 
 from studio import paths
 from studio.emulator import EmulatorServer
@@ -128,6 +128,21 @@ async def test_retries_and_timeouts_apply_to_the_next_request(
         else:
             assert reply.status in (MessageStatus.CUT, MessageStatus.ERROR)
             assert reply.error and words in reply.error
+
+
+async def test_a_new_base_url_is_where_the_next_request_goes(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await save_settings(app, pilot, base_url="http://127.0.0.1:9")  # nothing listens
+        where = app.screen.query_one("#where", Static)
+        await wait_for(lambda: str(where.render()) == "127.0.0.1:9")
+        pane = await send(pilot, "Hello?")
+        await reply_done(app, 2)
+        reply = pane.views()[-1].message
+        assert reply.status is MessageStatus.ERROR
+        assert reply.error and "127.0.0.1:9" in reply.error
 
 
 async def test_a_new_key_reaches_the_chat_and_the_running_job_engine(
