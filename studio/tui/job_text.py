@@ -50,15 +50,15 @@ def describe_job(
 ) -> Text:
     """The detail text, built as styled spans (no markup: values are shown as they are), every
     part made safe to show: prompts, failure reasons, file names, URLs and ids come from the
-    user and the gateway. With ``width``, paths and links are folded only after a ``/``."""
+    user and the gateway. With ``width``, paths and links are folded only after a ``/``. Red,
+    green and yellow are the theme's job colours where it sets them (``colours``)."""
     label, style = STATE_STYLE[job.state]
-    style = themed(style, colours)
     text = Text()
 
     def line(*parts: str | tuple[str, str]) -> None:
         for part in parts:
             if isinstance(part, tuple):
-                text.append(clean(part[0]), part[1])
+                text.append(clean(part[0]), themed(part[1], colours))
             else:
                 text.append(clean(part))
         text.append("\n")

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,7 +21,9 @@ from studio.textsafe import clean_line
 HELP_INTRO = """\
 [b]AnyFast Studio[/b] — type in the prompt and press [b]Enter[/b]. Replies stream live; \
 [b]esc[/b] stops one and keeps its text. Everything below is also in the command palette \
-([b]ctrl+p[/b]), which also finds conversations, models, jobs and themes (type [i]theme[/i] to try each one live); [b]f6[/b] holds every setting. To change a key, add it to the [i]\\[keymap][/i] table of the config file \
+([b]ctrl+p[/b]), which also finds conversations, models, jobs and themes (type [i]theme[/i] \
+to try each one live); [b]f6[/b] holds every setting. To change a key, add it to the \
+[i]\\[keymap][/i] table of the config file \
 by the id shown here, e.g. [i]main.regenerate = "f5"[/i]."""
 
 
@@ -55,7 +58,9 @@ class BindingsTable(Table):
 
     def __init__(self) -> None:
         super().__init__(box=None, expand=True, padding=(0, 1), show_header=False)
-        self.add_column("key", style="bold cyan", no_wrap=True)
+        self.key_style: Style | str = "bold"
+        """How the keys are drawn: :class:`KeysView` gives the theme's accent."""
+        self.add_column("key", no_wrap=True)
         self.add_column("action")
         self.add_column("id", style="dim", no_wrap=True)
         self.groups: dict[str, list[KeyRow]] = {}
@@ -78,7 +83,7 @@ class BindingsTable(Table):
             yield Text(title, style="bold underline")
             table = Table(box=None, expand=True, padding=(0, 1), show_header=False)
             table.pad_edge = False
-            table.add_column("key", style="bold cyan", width=key_width)  # the same in each group
+            table.add_column("key", style=self.key_style, width=key_width)  # same in each group
             table.add_column("action", ratio=1)
             if wide:
                 table.add_column("id", style="dim", no_wrap=True, width=ids)
@@ -110,6 +115,22 @@ def bindings_table(
     return table
 
 
+class KeysView(Static):
+    """The bindings table, its keys in the theme's accent (drawn anew when the theme changes:
+    Textual refreshes a widget whose component styles change)."""
+
+    COMPONENT_CLASSES = {"keys-view--key"}
+    DEFAULT_CSS = "KeysView > .keys-view--key { color: $text-accent; text-style: bold; }"
+
+    def __init__(self, table: BindingsTable) -> None:
+        super().__init__(table)
+        self.table = table
+
+    def render(self) -> RenderableType:
+        self.table.key_style = self.get_component_rich_style("keys-view--key", partial=True)
+        return self.table
+
+
 class HelpScreen(ModalScreen[None]):
     """Shows the bindings table built by the caller (so it reflects the user's keymap)."""
 
@@ -123,5 +144,5 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog help"):
             yield Static("Keys", classes="dialog-title")
             yield Static(HELP_INTRO, classes="dialog-hint help-intro")
-            yield Static(self.table)
+            yield KeysView(self.table)
             yield Static("esc closes", classes="dialog-hint")
