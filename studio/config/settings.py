@@ -111,7 +111,11 @@ class Settings:
         choices=CLIPBOARD_MODES,
     )
     theme: str = setting(
-        "textual-dark", "text", "Name of the colour theme.", "a non-empty theme name"
+        "studio-dark",
+        "text",
+        "Name of the colour theme: Studio's (studio-dark, studio-light, high-contrast, ansi-16, "
+        "ember, lagoon), Textual's (nord, gruvbox, ...) or one of yours.",
+        "a non-empty theme name",
     )
     bell: bool = setting(
         True, "bool", "Ring the terminal bell when a job finishes.", "true or false"

@@ -14,8 +14,10 @@ from studio.themefiles import CODE_STYLE, ROLE_PREFIX, ThemeCatalog, ThemeSpec, 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
 
-FALLBACK_THEME = "textual-dark"
-"""The theme used when the ``theme`` setting names none that exists."""
+FALLBACK_THEME = "studio-dark"
+"""The theme used when the ``theme`` setting names none that exists (the default's)."""
+LAST_RESORT_THEME = "textual-dark"
+"""Textual's own dark theme, used if Studio's theme files could not be loaded at all."""
 
 _DERIVED_ROLES = {
     "user-accent": "primary",
@@ -97,8 +99,9 @@ def starting_theme(app: StudioApp, wanted: str) -> tuple[str, str | None]:
     """The theme to start with and, if ``wanted`` is not one, the warning to show once."""
     if wanted in app.available_themes:
         return wanted, None
-    return FALLBACK_THEME, (
-        f"theme: there is no theme called {wanted!r}; using {FALLBACK_THEME} "
+    fallback = FALLBACK_THEME if FALLBACK_THEME in app.available_themes else LAST_RESORT_THEME
+    return fallback, (
+        f"theme: there is no theme called {wanted!r}; using {fallback} "
         "(pick one with the command palette's Change theme)"
     )
 

@@ -71,7 +71,7 @@ async def test_an_unknown_theme_setting_warns_once_and_falls_back(
         await wait_for(lambda: isinstance(app.screen, MainScreen))
         await wait_for(lambda: toasts.any("no-such-theme"))
         await pilot.pause()
-        assert app.theme == "textual-dark"
+        assert app.theme == "studio-dark"
         assert len([m for m in toasts.messages() if "no-such-theme" in m]) == 1
     assert saved_theme() is None  # the fallback is not written over the user's setting
 
@@ -92,7 +92,7 @@ async def test_the_picker_previews_as_it_moves_and_escape_puts_the_theme_back(
         assert len(seen) == 4  # each move shows the next theme at once
         await pilot.press("escape")
         await wait_for(lambda: isinstance(app.screen, MainScreen))
-        assert app.theme == "textual-dark"
+        assert app.theme == "studio-dark"
     assert saved_theme() is None
 
 
@@ -114,12 +114,12 @@ async def test_the_picker_says_where_each_theme_comes_from_and_marks_the_one_in_
         options = app.screen.query_one(OptionList)
         shown = {
             str(options.get_option(name).prompt).split()[0]: str(options.get_option(name).prompt)
-            for name in ("ember", "mine", "nord", "textual-dark", "ansi-16")
+            for name in ("ember", "mine", "nord", "studio-dark", "ansi-16")
         }
         assert shown["ember"].endswith("Studio · dark")
         assert shown["mine"].endswith("yours · light")
         assert shown["nord"].endswith("Textual · dark")
-        assert "✓" in shown["textual-dark"] and "✓" not in shown["ember"]
+        assert "✓" in shown["studio-dark"] and "✓" not in shown["ember"]
         assert shown["ansi-16"].endswith("terminal colours")
 
 

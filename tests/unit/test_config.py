@@ -63,7 +63,7 @@ def test_missing_file_gives_defaults(cfg: Path) -> None:
     assert s.default_model == "claude-sonnet-4-5-20250929"
     assert s.image_model == "doubao-seedream-4-5-251128"
     assert s.video_model == "seedance-2.0"
-    assert (s.clipboard, s.theme, s.bell, s.media_dir) == ("auto", "textual-dark", True, None)
+    assert (s.clipboard, s.theme, s.bell, s.media_dir) == ("auto", "studio-dark", True, None)
     assert (s.max_retries, s.request_timeout) == (2, 600.0)
     assert (s.stream_idle_timeout, s.stream_stall_timeout, s.job_deadline_minutes) == (120, 300, 30)
     assert s.api_key is None

@@ -56,7 +56,9 @@ class MainScreen(Screen[None]):
     BINDINGS = [
         _bind("ctrl+n", "new_conversation", "New", "Start a new conversation"),
         _bind("f2", "pick_model", "Model", "Choose the model for this conversation"),
-        _bind("f3", "conversation_settings", "Settings", "System prompt, temperature, max tokens"),
+        _bind(
+            "f3", "conversation_settings", "Chat settings", "System prompt, temperature, max tokens"
+        ),
         _bind("f4", "toggle_split", "Split", "Show two conversations side by side"),
         _bind("escape", "stop", "Stop", "Stop the streaming reply (keeps its text)"),
         _bind("ctrl+r,f5", "regenerate", "Regenerate", "Regenerate the last reply"),

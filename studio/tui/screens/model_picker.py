@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -111,9 +112,12 @@ class ModelPicker(ModalScreen[str | None]):
         )
         options = self.query_one("#models", OptionList)
         columns = Columns.of(self._shown)
+        colours = RowColours.of_theme(self.app.theme_variables)
         options.set_options(
             Option(
-                ModelRow(model, columns, query, model.id in favourites, model.id == self.current),
+                ModelRow(
+                    model, columns, query, model.id in favourites, model.id == self.current, colours
+                ),
                 id=model.id,
             )
             for model in self._shown
@@ -212,14 +216,37 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, width - 1) + "…" if width > 0 else ""
 
 
+@dataclass(frozen=True)
+class RowColours:
+    """The colours of a row's favourite star and capability tags (the theme's, when known)."""
+
+    star: str = "yellow"
+    tags: str = "cyan"
+
+    @classmethod
+    def of_theme(cls, variables: Mapping[str, str]) -> RowColours:
+        from studio.tui.markdown_lines import theme_color
+
+        return cls(
+            theme_color(variables, "text-warning", cls.star),
+            theme_color(variables, "text-accent", cls.tags),
+        )
+
+
 def model_line(
-    model: ModelInfo, columns: Columns, width: int, query: str, favourite: bool, current: bool
+    model: ModelInfo,
+    columns: Columns,
+    width: int,
+    query: str,
+    favourite: bool,
+    current: bool,
+    colours: RowColours = RowColours(),
 ) -> Text:
     """One line: star, id, provider and capability tags, as the gateway sent them made safe to
     show (Text: never markup); the letters the query matched are marked in the id shown."""
     id_width, provider_width = columns.widths(width)
     line = Text(no_wrap=True, overflow="ellipsis", end="")
-    line.append("★ " if favourite else "  ", "yellow")
+    line.append("★ " if favourite else "  ", colours.star)
     shown = clean_line(model.id)
     name = Text(fit(shown, id_width), "bold" if current else "")
     visible = id_width - 1 if cell_len(shown) > id_width else id_width
@@ -230,7 +257,7 @@ def model_line(
     line.append(GAP)
     line.append(fit(provider(model), provider_width), "dim")
     line.append(GAP)
-    line.append(tags(model), "cyan")
+    line.append(tags(model), colours.tags)
     line.truncate(width, overflow="ellipsis")
     return line
 
@@ -240,8 +267,15 @@ class ModelRow(Visual):
     list gives when it draws the row, again after a resize)."""
 
     def __init__(
-        self, model: ModelInfo, columns: Columns, query: str, favourite: bool, current: bool
+        self,
+        model: ModelInfo,
+        columns: Columns,
+        query: str,
+        favourite: bool,
+        current: bool,
+        colours: RowColours = RowColours(),
     ) -> None:
+        self.colours = colours
         self.model = model
         self.columns = columns
         self.query = query
@@ -249,7 +283,15 @@ class ModelRow(Visual):
         self.current = current
 
     def line(self, width: int) -> Text:
-        return model_line(self.model, self.columns, width, self.query, self.favourite, self.current)
+        return model_line(
+            self.model,
+            self.columns,
+            width,
+            self.query,
+            self.favourite,
+            self.current,
+            self.colours,
+        )
 
     def __str__(self) -> str:
         return self.line(200).plain.rstrip()
