@@ -111,16 +111,22 @@ def accent(view: MessageView) -> Color:
     return view.styles.border_left[1]
 
 
-async def test_a_finished_reply_is_drawn_again_in_each_new_theme(
-    make_app: Callable[..., StudioApp],
-) -> None:
+def app_with_a_reply(make_app: Callable[..., StudioApp], title: str) -> StudioApp:
+    """An app in studio-dark that opens on a conversation holding :data:`REPLY`."""
     app = make_app()
-    conversation = app.store.create_conversation(title="Themes")
+    conversation = app.store.create_conversation(title=title)
     app.store.add_message(conversation.id, Role.USER, "Explain server-sent events")
     app.store.add_message(conversation.id, Role.ASSISTANT, REPLY)
     app.store.set_state("open_tabs", [conversation.id])
     app.store.set_state("active_tab", conversation.id)
     app.theme = "studio-dark"
+    return app
+
+
+async def test_a_finished_reply_is_drawn_again_in_each_new_theme(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = app_with_a_reply(make_app, "Themes")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: bool(active_pane(app).views()))
         user, reply = active_pane(app).views()
@@ -217,13 +223,7 @@ async def test_lines_drawn_before_the_new_themes_colours_apply_are_drawn_again(
 ) -> None:
     """Textual applies a theme's colours a moment after ``app.theme`` changes; a frame or a
     streamed flush drawn in that moment must not keep the old theme's colours."""
-    app = make_app()
-    conversation = app.store.create_conversation(title="Between")
-    app.store.add_message(conversation.id, Role.USER, "Explain server-sent events")
-    app.store.add_message(conversation.id, Role.ASSISTANT, REPLY)
-    app.store.set_state("open_tabs", [conversation.id])
-    app.store.set_state("active_tab", conversation.id)
-    app.theme = "studio-dark"
+    app = app_with_a_reply(make_app, "Between")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: bool(active_pane(app).views()))
         markdown = active_pane(app).views()[-1].query_one(StreamingMarkdown)
