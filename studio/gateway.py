@@ -187,8 +187,9 @@ class Gateway:
         key, url = await self._address()
         return await _list_models_once(key, url, seconds)
 
-    async def check_key(self, key: str) -> KeyCheck:
-        """Ask the configured gateway for its model list with ``key`` (nothing is saved)."""
+    async def check_key(self, key: str, base_url: str | None = None) -> KeyCheck:
+        """Ask the gateway at ``base_url`` (the configured one by default) for its model list
+        with ``key`` (nothing is saved)."""
         from studio.api.errors import (
             AnyFastError,
             APIConnectionError,
@@ -198,7 +199,7 @@ class Gateway:
 
         seconds = KEY_CHECK_SECONDS
         try:
-            models = await _list_models_once(key, self.settings.base_url, seconds)
+            models = await _list_models_once(key, base_url or self.settings.base_url, seconds)
         except AuthenticationError as exc:
             return KeyCheck("refused", reason=str(exc))
         except (APITimeoutError, TimeoutError):

@@ -15,7 +15,7 @@ from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.signal import Signal
 
-from studio.config import Settings, set_value
+from studio.config import Settings
 from studio.gateway import Gateway
 from studio.paths import data_dir, ensure_dir
 from studio.store import NewAttachment, Store, StoreUnavailable
@@ -296,15 +296,26 @@ class StudioApp(ErrorHookApp[None]):
             height=info.height,
         )
 
-    def toggle_favourite(self, model: str) -> bool:
-        """Add or remove a favourite model (saved to the config); True when added."""
-        favourites = list(self.settings.favourite_models)
+    def toggle_favourite(self, model: str) -> bool | None:
+        """Add or remove a favourite model, saved to the config: True when added, False when
+        removed, None (and a toast) when it could not be saved. The list is read from the file
+        first, so favourites another Studio window saved meanwhile are kept."""
+        from studio.config import ConfigError, load_settings, save_settings
+
+        try:
+            favourites = list(load_settings().favourite_models)
+        except (ConfigError, OSError):
+            favourites = list(self.settings.favourite_models)
         added = model not in favourites
         if added:
             favourites.append(model)
         else:
             favourites.remove(model)
-        set_value("favourite_models", ",".join(favourites))
+        try:
+            save_settings({"favourite_models": favourites})
+        except (ConfigError, OSError) as exc:
+            self.notify(f"Favourites not saved: {exc}", severity="warning", markup=False)
+            return None
         self.settings = dataclasses.replace(self.settings, favourite_models=favourites)
         return added
 

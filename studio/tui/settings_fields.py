@@ -8,13 +8,14 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.markup import escape
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from studio.config import Settings, checked_text, toml_value
 from studio.config.settings import DEFAULTS, SPECS
-from studio.textsafe import clean_line
+from studio.textsafe import clean_line, is_clean
 
 MODEL_SETTINGS = ("default_model", "image_model", "video_model", "favourite_models")
 """Settings naming models: typing one suggests ids from the gateway's model list, and its
@@ -74,7 +75,7 @@ class SettingField(Vertical):
             if value not in options:
                 options = (*options, value)
             select = Select(
-                [(o, o) for o in options],
+                [(Content(clean_line(o)), o) for o in options],  # names are never markup
                 value=value,
                 allow_blank=False,
                 compact=True,
@@ -121,11 +122,15 @@ class SettingField(Vertical):
         if not editors:  # not composed yet
             self.call_after_refresh(self.offer_models, models)
             return
-        editors.first().suggester = SuggestFromList(models, case_sensitive=False)
+        safe = [model for model in models if is_clean(model)]  # ids from the gateway
+        editors.first().suggester = SuggestFromList(safe, case_sensitive=False)
 
     def put_model(self, model: str) -> None:
         """A model chosen in the picker: the field's model, or one more favourite (once)."""
         editor = self.query_one(Input)
+        if not is_clean(model) or (self.setting == "favourite_models" and "," in model):
+            self.show_problem(f"{clean_line(model)}: this model id cannot be saved as a setting")
+            return
         if self.setting != "favourite_models":
             editor.value = model
             return

@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import Input, Label, Select, Static
 
 from studio import paths
-from studio.config import SETTING_NAMES
+from studio.config import SETTING_NAMES, Settings
 from studio.tui.app import StudioApp
 from studio.tui.screens.model_picker import ModelPicker
 from studio.tui.screens.settings import SettingsScreen
@@ -250,3 +250,62 @@ async def test_a_favourite_starred_in_the_picker_shows_in_the_field(
         await pilot.press("ctrl+s")
         await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
     assert tomllib.loads(paths.config_file().read_text()) == {"favourite_models": ["gpt-4o-mini"]}
+
+
+async def test_starring_keeps_favourites_another_window_saved_and_survives_a_broken_file(
+    make_app: Callable[..., StudioApp], toasts: Toasts
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48), message_hook=toasts.hook) as pilot:
+        await wait_for(lambda: type(app.focused).__name__ == "PromptInput")
+        cfg = paths.config_file()
+        cfg.parent.mkdir(parents=True, exist_ok=True)
+        cfg.write_text('favourite_models = ["deepseek-v3"]\n')  # another window's save
+        await pilot.press("f2")
+        await wait_for(lambda: isinstance(app.screen, ModelPicker) and len(_listed(app)) > 3)
+        await pilot.press(*"g4omini")
+        await wait_for(lambda: _listed(app)[:1] == ["gpt-4o-mini"])
+        await pilot.press("ctrl+f")
+        await wait_for(lambda: toasts.any("added to favourites"))
+        saved = tomllib.loads(cfg.read_text())["favourite_models"]
+        assert saved == ["deepseek-v3", "gpt-4o-mini"]
+        cfg.write_text("theme = \n")  # broken while Studio runs
+        await pilot.press("ctrl+f")
+        await wait_for(lambda: toasts.any("Favourites not saved"))
+        assert isinstance(app.screen, ModelPicker)  # still running, nothing lost
+        assert cfg.read_text() == "theme = \n"
+
+
+async def test_the_key_is_checked_with_the_base_url_typed(
+    make_app: Callable[..., StudioApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _open(app)
+        await _type(app, "base_url", "http://127.0.0.1:1")  # nothing listens there
+        await pilot.click("#check-key")
+        await wait_for(lambda: "Not checked" in _problem(app, "api_key"))
+        assert "accepts" not in _problem(app, "api_key")
+        await _type(app, "base_url", "ftp://nowhere")
+        await pilot.click("#check-key")
+        await wait_for(lambda: "base_url typed is refused" in _problem(app, "api_key"))
+        assert _problem(app, "base_url")
+
+
+async def test_untrusted_model_ids_and_theme_names_are_shown_not_obeyed(
+    make_app: Callable[..., StudioApp], settings: Settings
+) -> None:
+    from studio.tui.settings_fields import SettingField
+
+    app = StudioApp(dataclasses.replace(settings, theme="[bold red]x[/"))
+    async with app.run_test(size=(160, 48)):
+        await _open(app)
+        field = app.screen.query_one("#setting-default_model", SettingField)
+        field.put_model("evil\x1b]0;pwned\x07-m")
+        await wait_for(lambda: "cannot be saved" in _problem(app, "default_model"))
+        assert "\x1b" not in _problem(app, "default_model")
+        assert app.screen.query_one("#edit-default_model", Input).value == (
+            "claude-sonnet-4-5-20250929"
+        )
+        label = app.screen.query_one("#edit-theme SelectCurrent #label", Static)
+        assert str(label.render()) == "[bold red]x[/"  # the name as written, not markup

@@ -162,6 +162,8 @@ class ModelPicker(ModalScreen[str | None]):
             return
         model = self._shown[options.highlighted].id
         added = self.studio.toggle_favourite(model)
+        if added is None:
+            return  # not saved: the app said why
         self.notify(f"{model} {'added to' if added else 'removed from'} favourites", markup=False)
         self._refill()
 

@@ -206,6 +206,17 @@ class SettingsScreen(ModalScreen[bool]):
                 self.notify(f"Saved to {path}; in effect now", markup=False)
         self.dismiss(bool(changes))
 
+    def _gateway_to_check(self) -> str | None:
+        """The gateway a key would be used with once saved: the base_url typed (unless the
+        environment sets it, which wins); None when the one typed is refused."""
+        settings = self.studio.settings
+        if "base_url" in settings.from_env:
+            return settings.base_url
+        url_field = self.query_one("#setting-base_url", SettingField)
+        url, problem = url_field.value()
+        url_field.show_problem(problem)
+        return None if problem is not None else str(url)
+
     @work(group="settings-key", exclusive=True)
     async def _check_key(self) -> None:
         """Ask the gateway (``GET /v1/models``) about the key typed, or the one in use."""
@@ -218,8 +229,12 @@ class SettingsScreen(ModalScreen[bool]):
         if not key:
             field.show_problem("no key to check: type one")
             return
-        field.show_status(f"Checking the key with {self.studio.settings.base_url}…")
-        check = await self.studio.gateway.check_key(key)
+        base_url = self._gateway_to_check()
+        if base_url is None:
+            field.show_problem("Not checked: the base_url typed is refused (see under it)")
+            return
+        field.show_status(f"Checking the key with {base_url}…")
+        check = await self.studio.gateway.check_key(key, base_url)
         if check.outcome == "accepted":
             models = f"{check.models} model{'' if check.models == 1 else 's'}"
             field.show_status(f"✓ The gateway accepts this key — {models} available")
