@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.driver import Driver
@@ -31,6 +31,8 @@ from studio.tui.terminal_title import TerminalTitle
 from studio.tui.themes import register_themes, save_theme, starting_theme, with_roles
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from studio.jobs import EngineConfig
     from studio.store import Message
     from studio.tui.settings_apply import SettingsChanged
@@ -296,29 +298,6 @@ class StudioApp(ErrorHookApp[None]):
             height=info.height,
         )
 
-    def toggle_favourite(self, model: str) -> bool | None:
-        """Add or remove a favourite model, saved to the config: True when added, False when
-        removed, None (and a toast) when it could not be saved. The list is read from the file
-        first, so favourites another Studio window saved meanwhile are kept."""
-        from studio.config import ConfigError, load_settings, save_settings
-
-        try:
-            favourites = list(load_settings().favourite_models)
-        except (ConfigError, OSError):
-            favourites = list(self.settings.favourite_models)
-        added = model not in favourites
-        if added:
-            favourites.append(model)
-        else:
-            favourites.remove(model)
-        try:
-            save_settings({"favourite_models": favourites})
-        except (ConfigError, OSError) as exc:
-            self.notify(f"Favourites not saved: {exc}", severity="warning", markup=False)
-            return None
-        self.settings = dataclasses.replace(self.settings, favourite_models=favourites)
-        return added
-
     # -- jobs --------------------------------------------------------------------------------
 
     def message_added(self, message: Message) -> None:
@@ -364,6 +343,12 @@ class StudioApp(ErrorHookApp[None]):
         await self.job_actions.act(job_id, action)
 
     # -- help and the command palette ----------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's own commands, less those Studio lists with its key ("Quit Studio") or
+        does its own way ("Theme: choose with a live preview")."""
+        replaced = {"Quit", "Theme"}
+        return (c for c in super().get_system_commands(screen) if c.title not in replaced)
 
     def action_change_theme(self) -> None:
         """Textual's "Change theme" command opens Studio's picker: a live preview as it moves."""

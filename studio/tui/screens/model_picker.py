@@ -27,6 +27,7 @@ from studio.fuzzy import fuzzy_positions
 from studio.model_cache import load_cached_models, save_cached_models
 from studio.models import Capability, capabilities, rank_models
 from studio.textsafe import clean_line
+from studio.tui.favourites import toggle_favourite
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
@@ -161,7 +162,7 @@ class ModelPicker(ModalScreen[str | None]):
         if options.highlighted is None or not self._shown:
             return
         model = self._shown[options.highlighted].id
-        added = self.studio.toggle_favourite(model)
+        added = toggle_favourite(self.studio, model)
         if added is None:
             return  # not saved: the app said why
         self.notify(f"{model} {'added to' if added else 'removed from'} favourites", markup=False)
