@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import shutil
 import sys
+import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -112,3 +116,90 @@ def test_doctor_names_a_failing_command_as_the_key_problem(
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert "api_key_command: " in out and "failed (exit status 2)" in out
+
+
+def _stopped(pid_file: Path) -> bool:
+    """Whether the process whose id the command wrote is gone (reaped, or never alive)."""
+    pid = int(pid_file.read_text())
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.skipif(shutil.which("yes") is None, reason="no `yes` program")
+def test_yes_gives_its_first_line_at_once_in_bounded_memory() -> None:
+    """`yes` never ends and prints without limit: its first line is taken, it is stopped, and
+    what it printed after that is never read into memory."""
+    _configure("yes sk-yesyesyes0000")
+    settings = load_settings()
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        settings = with_command_key(settings, timeout=20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < 10
+    assert settings.api_key == "sk-yesyesyes0000"
+    assert peak < 1024 * 1024  # before, `yes` filled ~1 GB in 2 s
+
+
+def test_a_command_that_prints_the_key_and_keeps_running_is_stopped(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    body = (
+        f"import os, sys, time; open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        f"print({KEY!r}, flush=True)\ntime.sleep(60)"
+    )
+    _configure(_command(tmp_path, body))
+    started = time.monotonic()
+    assert with_command_key(load_settings(), timeout=30).api_key == KEY
+    assert time.monotonic() - started < 15
+    assert _stopped(pid_file)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [KEY, f"\n \n{KEY}\n", f"\r\n{KEY}\r\nsecond line\n"],
+    ids=["no-newline", "blank-first", "crlf"],
+)
+def test_the_first_non_blank_line_is_taken_however_it_ends(tmp_path: Path, output: str) -> None:
+    _configure(_command(tmp_path, f"import sys; sys.stdout.write({output!r})"))
+    assert with_command_key(load_settings()).api_key == KEY
+
+
+def test_endless_blank_lines_are_refused(tmp_path: Path) -> None:
+    _configure(_command(tmp_path, "while True: print(flush=True)"))
+    with pytest.raises(ConfigError, match="printed more than 8 KiB before the end of its first"):
+        with_command_key(load_settings(), timeout=30)
+
+
+def test_a_long_multi_line_output_gives_its_first_line(tmp_path: Path) -> None:
+    """A password manager entry with a long note after the password: the first line is the key,
+    whatever the rest (here more than a pipe holds)."""
+    _configure(_command(tmp_path, f"print({KEY!r})\nprint('note ' * 100_000)"))
+    assert with_command_key(load_settings(), timeout=30).api_key == KEY
+
+
+@pytest.mark.parametrize("then", ["", "import time; time.sleep(60)"])
+def test_a_huge_line_without_a_newline_is_refused(tmp_path: Path, then: str) -> None:
+    body = f"import sys; sys.stdout.write('A' * 200_000); sys.stdout.flush()\n{then}"
+    _configure(_command(tmp_path, body))
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="api_key_command") as caught:
+        with_command_key(load_settings(), timeout=30)
+    assert time.monotonic() - started < 15
+    assert "printed more than 8 KiB before the end of its first line" in str(caught.value)
+    assert "AAAA" not in str(caught.value)
+
+
+def test_the_commands_own_messages_reach_the_terminal(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    body = f"import sys; sys.stderr.write('Passphrase for anyfast: \\n'); print({KEY!r})"
+    _configure(_command(tmp_path, body))
+    assert with_command_key(load_settings()).api_key == KEY
+    captured = capfd.readouterr()
+    assert "Passphrase for anyfast:" in captured.err
+    assert KEY not in captured.out + captured.err
