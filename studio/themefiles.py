@@ -3,9 +3,12 @@
 A theme is a TOML file named after the theme (``themes/nord.toml`` is "nord"): ``dark`` and
 ``ansi`` flags, a ``[colors]`` table of Textual's base colours (``primary`` required), a
 ``[studio]`` table of Studio's own roles and an optional ``[variables]`` table of any other
-Textual CSS variable. The built-in themes ship in the package (``studio/_themes`` in the wheel,
-``themes/`` in a source tree); user themes live in ``themes/`` in the config dir and override a
-built-in theme of the same name. The TUI turns a :class:`ThemeSpec` into a Textual theme.
+Textual CSS variable (not ``studio-*``: those are the roles, whose colours ``[studio]`` checks).
+The built-in themes ship in the package (``studio/_themes`` in the wheel, ``themes/`` in a source
+tree); user themes live in ``themes/`` in the config dir and override a built-in theme of the
+same name. Only a regular file of at most 1 MiB is read (:mod:`studio.userfile`). The TUI turns
+a :class:`ThemeSpec` into a Textual theme, and first tries the ``[variables]`` values in
+Textual's CSS parser (``studio.tui.themes``): this module has no Textual to ask.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio import paths
+from studio.userfile import FileRefused, read_small_file
 
 BASE_COLORS = (
     "primary",
@@ -125,7 +129,10 @@ def load_theme_file(path: Path) -> ThemeSpec:
     if not _NAME.fullmatch(name):
         raise fail("the file name must be lower-case letters, digits and hyphens (nord.toml)")
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        data, _mode = read_small_file(path, "a theme file")
+        table = tomllib.loads(data.decode("utf-8"))
+    except FileRefused as exc:  # a FIFO would hang the start, /dev/zero would fill memory
+        raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
@@ -155,6 +162,11 @@ def _spec(name: str, table: dict[str, object], path: Path) -> ThemeSpec:
     for key, value in _table(table, "variables").items():
         if not isinstance(value, str) or not _NAME.fullmatch(key):
             raise ValueError(f"[variables] {key}: expected a CSS variable name and a string")
+        if key.startswith(ROLE_PREFIX):  # [studio] checks its colours; [variables] cannot
+            raise ValueError(
+                f"[variables] {key}: Studio's own roles go in [studio] "
+                f"(as {key.removeprefix(ROLE_PREFIX)})"
+            )
         variables[key] = value
     return ThemeSpec(name, colors, dark, ansi, roles, variables, path)
 

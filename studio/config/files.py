@@ -25,54 +25,23 @@ from studio.config.checks import (
     validated,
 )
 from studio.config.settings import DEFAULTS, ENV_OVERRIDES, SETTING_NAMES, SPECS, Settings
+from studio.userfile import MAX_BYTES, FileRefused, read_small_file
 
 FILE_MODE = 0o600
-MAX_CONFIG_BYTES = 1024 * 1024
+MAX_CONFIG_BYTES = MAX_BYTES
 """A settings file is a few hundred bytes; anything over 1 MiB is a mistake (or /dev/zero)."""
-
-
-_FILE_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def _check_regular(path: Path, info: os.stat_result) -> None:
-    """Refuse anything but a regular file of at most MAX_CONFIG_BYTES: reading a FIFO blocks
-    until someone writes to it, and a link to /dev/zero never ends."""
-    if not stat.S_ISREG(info.st_mode):
-        kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "not a file")
-        target = os.path.realpath(path)
-        via = f" ({target})" if target != str(path) else ""
-        raise ConfigError(f"{path}: is {kind}{via}, expected a TOML file", path)
-    if info.st_size > MAX_CONFIG_BYTES:
-        raise ConfigError(
-            f"{path}: too big for a settings file ({info.st_size / MAX_CONFIG_BYTES:.1f} MiB; "
-            "the limit is 1 MiB)",
-            path,
-        )
 
 
 def _read_file(path: Path) -> tuple[bytes, int] | None:
     """The bytes of the settings file and its mode, or None when there is no file."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        _check_regular(path, path.stat())
-        fd = os.open(path, flags)  # O_NONBLOCK: a FIFO swapped in after stat() cannot block
-        with open(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            _check_regular(path, info)
-            data = handle.read(MAX_CONFIG_BYTES + 1)
+        return read_small_file(path, "a settings file")
     except FileNotFoundError:
         return None
+    except FileRefused as exc:  # a FIFO, a device, a directory, over 1 MiB
+        raise ConfigError(f"{path}: {exc}", path) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the file: {exc.strerror or exc}", path) from None
-    if len(data) > MAX_CONFIG_BYTES:  # grew since fstat()
-        raise ConfigError(f"{path}: too big for a settings file (the limit is 1 MiB)", path)
-    return data, info.st_mode
 
 
 def _read_table(path: Path) -> dict[str, Any]:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from studio.paths import config_dir
-from studio.themefiles import BASE_COLORS, ROLES, load_catalog, load_theme_file, user_dir
+from studio.themefiles import (
+    BASE_COLORS,
+    ROLES,
+    ThemeCatalog,
+    load_catalog,
+    load_theme_file,
+    user_dir,
+)
+from studio.userfile import MAX_BYTES
 
 BUILT_IN = {"studio-dark", "studio-light", "high-contrast", "ansi-16", "ember", "lagoon"}
 REPO_THEMES = Path(__file__).resolve().parents[2] / "themes"
@@ -78,6 +88,10 @@ def test_user_themes_live_in_the_config_dir_and_override_a_built_in() -> None:
         ),
         ('[colors]\nprimary = "#123"\n[studio]\njob-done = "#123"\n', "unknown key 'job-done'"),
         ("\xff\xfe", "is not valid TOML"),
+        (
+            '[colors]\nprimary = "#123"\n[variables]\nstudio-user-accent = "banana"\n',
+            "[variables] studio-user-accent: Studio's own roles go in [studio] (as user-accent)",
+        ),
     ],
 )
 def test_a_broken_theme_file_gives_one_message_naming_it_and_the_rest_load(
@@ -100,3 +114,64 @@ def test_a_file_that_is_not_utf8_or_badly_named_is_refused(tmp_path: Path) -> No
         load_theme_file(path)
     with pytest.raises(ValueError, match="lower-case letters"):
         load_theme_file(write(tmp_path, "My Theme.toml", GOOD))
+
+
+# --- theme files that are not small regular files ----------------------------------------------
+
+
+def catalog_within(seconds: float, release: Path | None = None) -> ThemeCatalog:
+    """``load_catalog()`` run in a thread, waited for at most ``seconds``: a read that blocks
+    fails the test (after releasing the FIFO ``release``) instead of hanging it."""
+    outcome: list[ThemeCatalog | BaseException] = []
+
+    def load() -> None:
+        try:
+            outcome.append(load_catalog())
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=seconds)
+    if worker.is_alive():  # a regression: release the reader, then fail
+        if release is not None:
+            os.close(os.open(release, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(timeout=5)
+        pytest.fail("loading the theme files blocked")
+    assert isinstance(outcome[0], ThemeCatalog), outcome[0]
+    return outcome[0]
+
+
+def assert_only_problem(catalog: ThemeCatalog, path: Path, problem: str) -> None:
+    assert catalog.problems == [f"theme file {path}: {problem}"]
+    assert path.stem not in catalog.themes
+    assert {"fine"} | BUILT_IN == set(catalog.themes)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_in_the_themes_folder_is_refused_without_blocking() -> None:
+    write(user_dir(), "fine.toml", GOOD)
+    fifo = user_dir() / "x.toml"
+    os.mkfifo(fifo)
+    catalog = catalog_within(10, release=fifo)
+    assert_only_problem(catalog, fifo, "is a named pipe (FIFO), expected a TOML file")
+
+
+def test_a_link_to_a_device_is_refused_naming_both() -> None:
+    zero = "/dev/zero" if Path("/dev/zero").exists() else os.devnull
+    write(user_dir(), "fine.toml", GOOD)
+    link = user_dir() / "zero.toml"
+    link.symlink_to(zero)
+    catalog = catalog_within(10)
+    assert_only_problem(catalog, link, f"is a character device ({zero}), expected a TOML file")
+
+
+def test_an_oversized_theme_file_is_refused_unread() -> None:
+    write(user_dir(), "fine.toml", GOOD)
+    big = user_dir() / "big.toml"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_BYTES + 1)  # sparse: reading it whole would be the bug
+    catalog = catalog_within(10)
+    assert_only_problem(catalog, big, "too big for a theme file (1.0 MiB; the limit is 1 MiB)")
+    big.write_bytes(GOOD.encode() + b"#" * (MAX_BYTES - len(GOOD) - 1) + b"\n")
+    assert load_theme_file(big).name == "big"  # exactly the limit is fine

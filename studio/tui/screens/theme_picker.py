@@ -1,5 +1,6 @@
 """The theme picker: every theme (Studio's files and Textual's own), each shown on the app as it
-is highlighted; Enter keeps it (saved to the config), Escape goes back to the theme before."""
+is highlighted; Enter keeps it (saved to the config), Escape goes back to the theme before. A
+theme the app's CSS cannot take is not shown: a toast says why, the theme in use stays."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from studio.textsafe import clean_line
 from studio.themefiles import user_dir
-from studio.tui.themes import save_theme
+from studio.tui.themes import save_theme, theme_problem
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
@@ -36,6 +37,8 @@ class ThemePicker(ModalScreen[str | None]):
     def __init__(self) -> None:
         super().__init__()
         self.original = ""
+        self._problems: dict[str, str | None] = {}
+        """Each theme tried while the picker is open -> why it cannot be used (or None)."""
 
     def compose(self) -> ComposeResult:
         app = self.studio
@@ -77,14 +80,33 @@ class ThemePicker(ModalScreen[str | None]):
         return self.app
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_id and event.option_id != self.app.theme:
-            self.app.theme = event.option_id  # the preview; saved only when kept
+        name = event.option_id
+        if name and name != self.app.theme and self._usable(name, again=False):
+            self.app.theme = name  # the preview; saved only when kept
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         name = event.option_id or self.app.theme
+        if not self._usable(name, again=True):
+            return  # the picker stays open on the theme shown
         self.app.theme = name
         save_theme(self.studio, name)
         self.dismiss(name)
+
+    def _usable(self, name: str, *, again: bool) -> bool:
+        """Whether theme ``name`` can be applied; if not, a toast says why (once as the
+        highlight passes, ``again`` when Enter asks for it)."""
+        known = name in self._problems
+        if not known:
+            self._problems[name] = theme_problem(self.studio, name)
+        problem = self._problems[name]
+        if problem is not None and (again or not known):
+            self.app.notify(
+                f"The theme {name} cannot be used: {problem}",
+                title="Theme",
+                severity="warning",
+                markup=False,
+            )
+        return problem is None
 
     def key_escape(self) -> None:
         """Cancel: back to the theme shown before the picker opened."""
