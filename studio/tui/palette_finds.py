@@ -10,6 +10,7 @@ elsewhere: they are made safe with :func:`~studio.textsafe.clean_line` before be
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -63,9 +64,9 @@ class Finder(Provider):
     async def startup(self) -> None:
         self.entries = await self.make_entries()
 
+    @abstractmethod
     async def make_entries(self) -> list[Entry]:
         """The entries to search while the palette is open."""
-        raise NotImplementedError
 
     async def search(self, query: str) -> Hits:
         async for hit in hits(query, self.entries, self.match_style, LIMIT):
