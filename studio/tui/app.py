@@ -156,7 +156,10 @@ class StudioApp(ErrorHookApp[None]):
         self.user_keys: dict[str, str] = {}
         """Each key of :attr:`keymap` -> its binding id (they win over the prompt's own keys)."""
         self.keymap_problems: list[str] = []
-        self.theme_notices = register_themes(self).problems
+        catalog = register_themes(self)
+        self.theme_files = catalog.themes
+        """The themes registered from files (built-in or the user's) by name, with their source."""
+        self.theme_notices = catalog.problems
         """Start-up warnings about themes: theme files left out, an unknown ``theme`` setting."""
         theme, unknown = starting_theme(self, settings.theme)
         self.theme_notices += [unknown] if unknown else []

@@ -306,7 +306,7 @@ def theme_problem(app: StudioApp, name: str) -> str | None:
     theme = app.get_theme(name)
     if theme is None:
         return f"there is no theme called {name!r}"
-    if _shipped(name, theme):
+    if _shipped(app, name, theme):
         return None
     stylesheet = app.stylesheet.copy()
     stylesheet.set_variables(css_variables(app, theme))
@@ -320,10 +320,19 @@ def theme_problem(app: StudioApp, name: str) -> str | None:
     return None
 
 
-def _shipped(name: str, theme: Theme) -> bool:
-    if (user_dir() / f"{name}.toml").exists():
-        return False
-    return theme is BUILTIN_THEMES.get(name) or (builtin_dir() / f"{name}.toml").is_file()
+def theme_origin(app: StudioApp, name: str) -> str:
+    """Where theme ``name`` comes from: "yours" (a file in the user's themes folder), "Studio"
+    (a built-in file) or "Textual" (one of Textual's own)."""
+    spec = app.theme_files.get(name)
+    if spec is not None:
+        shipped = spec.source is None or spec.source.parent == builtin_dir()
+        return "Studio" if shipped else "yours"
+    return "Textual" if name in BUILTIN_THEMES else "yours"  # registered some other way
+
+
+def _shipped(app: StudioApp, name: str, theme: Theme) -> bool:
+    origin = theme_origin(app, name)
+    return origin == "Studio" or (origin == "Textual" and theme is BUILTIN_THEMES.get(name))
 
 
 def refuse_theme(app: StudioApp, name: str, problem: str) -> None:

@@ -14,8 +14,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from studio.textsafe import clean_line
-from studio.themefiles import user_dir
-from studio.tui.themes import save_theme, theme_problem
+from studio.tui.themes import save_theme, theme_origin, theme_problem
 
 if TYPE_CHECKING:
     from studio.tui.app import StudioApp
@@ -53,15 +52,8 @@ class ThemePicker(ModalScreen[str | None]):
 
     def _label(self, name: str) -> Text:
         """``ember           Studio · dark``: where the theme comes from and its kind."""
-        from textual.theme import BUILTIN_THEMES
-
         theme = self.app.get_theme(name)
-        if (user_dir() / f"{name}.toml").is_file():
-            origin = "yours"
-        elif name in BUILTIN_THEMES:
-            origin = "Textual"
-        else:
-            origin = "Studio"
+        origin = theme_origin(self.studio, name)
         kind = "dark" if theme is None or theme.dark else "light"
         if theme is not None and theme.ansi:
             kind = "terminal colours"
